@@ -1,0 +1,105 @@
+"""Capability protocols that connectors implement and flows depend on.
+
+A connector declares what its system can do in `Capabilities`, so that flows adapt to it rather
+than asking which system they talk to. Each protocol is one capability; a connector implements
+the ones its system has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar, Protocol, runtime_checkable
+
+from pydantic import BaseModel
+
+from shopbridge.model import Customer, Order
+
+
+class DocumentKind(StrEnum):
+    """What a shop order becomes in the ERP."""
+
+    ORDER = "order"
+    INVOICE = "invoice"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    variants: bool = False
+    price_lists: bool = False
+    documents: frozenset[DocumentKind] = frozenset()
+    multishop: bool = False
+    webhooks: bool = False
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    """Enough of a shop order to decide whether to transfer it, without fetching all of it."""
+
+    id: str
+    shop: str
+    status: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class DocumentRef:
+    """An ERP document: `kind` is the system's own word (for example `draft_invoice`)."""
+
+    kind: str
+    number: str
+    reference: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class ConnectorSettings(BaseModel):
+    """Base of every connector's settings model (the `[shop]` or `[erp]` table of a connection)."""
+
+    system: str
+
+
+@runtime_checkable
+class Connector(Protocol):
+    system: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+
+    async def check(self) -> None:
+        """Prove the credentials work; raise ConfigError when they do not."""
+
+    async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class OrderSource(Connector, Protocol):
+    def order_changes(self, since: datetime, until: datetime) -> AsyncIterator[list[OrderSummary]]:
+        """Pages of orders changed in [since, until] (UTC), oldest first."""
+        ...
+
+    async def get_order(self, order_id: str) -> Order:
+        """The whole order; DataError when it cannot be read into the canonical model."""
+        ...
+
+
+@runtime_checkable
+class DocumentSink(Connector, Protocol):
+    async def find_document(self, reference: str) -> DocumentRef | None:
+        """The document earlier written with this external reference, in any of its states."""
+        ...
+
+    async def find_customer(self, customer: Customer) -> str | None: ...
+
+    async def create_customer(self, customer: Customer, order: Order) -> str: ...
+
+    async def missing_skus(self, skus: Iterable[str]) -> set[str]:
+        """The SKUs the ERP has no article for."""
+        ...
+
+    async def create_document(
+        self, order: Order, customer_id: str, kind: DocumentKind, reference: str
+    ) -> DocumentRef: ...
+
+    async def book_invoice(self, document: DocumentRef) -> DocumentRef:
+        """Turn a draft invoice into a booked one; a booked one is returned as it is."""
+        ...

@@ -1,0 +1,1 @@
+"""Emulators of the external APIs, served as ASGI apps; they import nothing above them."""
