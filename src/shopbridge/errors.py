@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 EXCERPT_LIMIT = 500
 _SECRET_PATTERNS = (
+    re.compile(r"(?i)(basic|bearer)(\s+)([A-Za-z0-9+/=._-]+)"),
     re.compile(r"(?i)(ws_key|token|secret|password|passwd|authorization)([\"'=:\s]+)([^\s\"'&<,}]+)"),
 )
 

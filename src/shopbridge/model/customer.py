@@ -29,7 +29,7 @@ class Address(BaseModel):
     street2: str = Field(default="", max_length=255)
     postcode: str = Field(default="", max_length=30)
     city: str = Field(default="", max_length=100)
-    country: str = Field(default="", max_length=2)
+    country: str = ""
     phone: str = Field(default="", max_length=50)
     vat_number: str = Field(default="", max_length=40)
 

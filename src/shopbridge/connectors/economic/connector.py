@@ -1,0 +1,203 @@
+"""The e-conomic connector: a DocumentSink that writes shop orders as orders or invoices."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any, ClassVar, Literal
+
+import httpx
+from pydantic import SecretStr
+
+from shopbridge.connectors.base import Capabilities, ConnectorSettings, DocumentKind, DocumentRef
+from shopbridge.connectors.economic.client import EconomicClient, escape_filter_value
+from shopbridge.connectors.economic.translate import (
+    SYSTEM,
+    customer_to_economic,
+    document_ref_from_economic,
+    order_to_economic,
+)
+from shopbridge.errors import ConfigError, DataError
+from shopbridge.model import Customer, Order, OrderLineKind
+
+PRODUCT_NUMBER_MAX = 25  # spec §6 products: productNumber is 1..25 characters
+
+
+class EconomicSettings(ConnectorSettings):
+    """How to reach one e-conomic agreement and which of its numbers to write with."""
+
+    system: Literal["economic"] = "economic"
+    url: str = "https://restapi.e-conomic.com"
+    app_secret_token: SecretStr
+    agreement_grant_token: SecretStr
+    layout_number: int = 19
+    payment_terms_number: int = 1
+    customer_group_domestic: int = 1
+    customer_group_foreign: int = 2
+    home_country: str = "DK"
+    vat_zone_domestic: int = 1
+    vat_zone_eu: int = 2
+    vat_zone_abroad: int = 3
+    shipping_product: str = "SHIPPING"
+    fee_product: str = "FEE"
+    discount_product: str = "DISCOUNT"
+    rounding_product: str = "ROUNDING"
+    rounding_tolerance: Decimal = Decimal("1.00")
+    vat_rates_by_product_group: dict[int, Decimal] = {
+        1: Decimal("0.25"),
+        2: Decimal("0"),
+        3: Decimal("0.25"),
+        4: Decimal("0"),
+    }
+    page_size: int = 1000
+    timeout_seconds: float = 30.0
+    secret_fields: ClassVar[tuple[str, ...]] = ("app_secret_token", "agreement_grant_token")
+
+
+class EconomicConnector:
+    """Finds and creates customers, order drafts and invoices in e-conomic (spec §5, §6)."""
+
+    system: ClassVar[str] = SYSTEM
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        documents=frozenset({DocumentKind.ORDER, DocumentKind.INVOICE})
+    )
+    # Where a document written with a reference may be by now, the most advanced state first,
+    # so that a booked invoice wins over a draft that a racing writer left behind.
+    document_collections: ClassVar[tuple[str, ...]] = (
+        "invoices/booked",
+        "invoices/drafts",
+        "orders/drafts",
+        "orders/sent",
+        "orders/archived",
+    )
+    draft_collections: ClassVar[dict[DocumentKind, str]] = {
+        DocumentKind.ORDER: "orders/drafts",
+        DocumentKind.INVOICE: "invoices/drafts",
+    }
+
+    def __init__(self, settings: EconomicSettings, http: httpx.AsyncClient | None = None) -> None:
+        self.settings = settings
+        self._owns_http = http is None
+        self._http = http if http is not None else httpx.AsyncClient(timeout=settings.timeout_seconds)
+        self.client = EconomicClient(
+            self._http,
+            settings.url,
+            settings.app_secret_token.get_secret_value(),
+            settings.agreement_grant_token.get_secret_value(),
+            page_size=settings.page_size,
+        )
+        # Product number → product group, or None when e-conomic has no such product.
+        self._product_groups: dict[str, int | None] = {}
+
+    async def check(self) -> None:
+        """`GET /self` (spec §2); any answer but agreement info means the connection is set up wrong."""
+        try:
+            await self.client.get_self()
+        except DataError as error:
+            message = f"{self.settings.url} does not answer like e-conomic: {error.message}"
+            raise ConfigError(message, system=SYSTEM, operation=error.operation, status=error.status) from error
+
+    async def find_document(self, reference: str) -> DocumentRef | None:
+        """The document carrying `reference` in `references.other` (spec §5, idempotency)."""
+        for collection in self.document_collections:
+            for payload in await self.client.find_documents(collection, reference):
+                if _carries_reference(payload, reference):
+                    return document_ref_from_economic(collection, payload)
+        return None
+
+    async def find_customer(self, customer: Customer) -> str | None:
+        """The customer with this email; the lowest number wins when there are several."""
+        found = await self.client.find_customers(f"email$eq:{escape_filter_value(customer.email)}")
+        numbers = [int(item["customerNumber"]) for item in found if "customerNumber" in item]
+        return str(min(numbers)) if numbers else None
+
+    async def create_customer(self, customer: Customer, order: Order) -> str:
+        created = await self.client.create_customer(customer_to_economic(customer, order, self.settings))
+        return str(created["customerNumber"])
+
+    async def missing_skus(self, skus: Iterable[str]) -> set[str]:
+        return {sku for sku in dict.fromkeys(skus) if await self._product_group(sku) is None}
+
+    async def create_document(
+        self, order: Order, customer_id: str, kind: DocumentKind, reference: str
+    ) -> DocumentRef:
+        if kind not in self.draft_collections:
+            raise ConfigError(f"e-conomic cannot write a {kind} document", system=SYSTEM)
+        body = order_to_economic(
+            order, _customer_number(customer_id), reference, self.settings, await self._groups_for(order)
+        )
+        collection = self.draft_collections[kind]
+        if kind is DocumentKind.INVOICE:
+            created = await self.client.create_invoice_draft(body)
+        else:
+            created = await self.client.create_order_draft(body)
+        return document_ref_from_economic(collection, created)
+
+    async def book_invoice(self, document: DocumentRef) -> DocumentRef:
+        """Book a draft invoice; a booked one is returned as it is (spec §6 booking)."""
+        if document.kind == "booked_invoice":
+            return document
+        if document.kind != "draft_invoice":
+            raise DataError(f"only a draft invoice can be booked, not a {document.kind}", system=SYSTEM)
+        try:
+            booked = await self.client.book_invoice(int(document.number))
+        except DataError:
+            # The draft may be gone because an earlier attempt booked it and lost the answer.
+            earlier = await self.find_document(document.reference) if document.reference else None
+            if earlier is None or earlier.kind != "booked_invoice":
+                raise
+            return earlier
+        return document_ref_from_economic("invoices/booked", booked)
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def _product_group(self, number: str) -> int | None:
+        if number not in self._product_groups:
+            self._product_groups[number] = await self._fetch_product_group(number)
+        return self._product_groups[number]
+
+    async def _fetch_product_group(self, number: str) -> int | None:
+        if not number or len(number) > PRODUCT_NUMBER_MAX:
+            return None  # e-conomic cannot hold such a product number
+        product = await self.client.get_product(number)
+        if product is None:
+            return None
+        group = product.get("productGroup")
+        return int(group.get("productGroupNumber", 0)) if isinstance(group, dict) else 0
+
+    async def _groups_for(self, order: Order) -> dict[str, int]:
+        """Product groups of every product the document will use; unknown products are refused."""
+        skus = [line.sku for line in order.lines if line.kind is OrderLineKind.PRODUCT]
+        missing = await self.missing_skus(skus)
+        if missing:
+            raise DataError(f"e-conomic has no product for SKU {', '.join(sorted(missing))}", system=SYSTEM)
+        for product_kind, number in self._configured_products(order):
+            if await self._product_group(number) is None:
+                raise ConfigError(f"the {product_kind} product {number!r} does not exist in e-conomic", system=SYSTEM)
+        await self._product_group(self.settings.rounding_product)
+        return {number: group for number, group in self._product_groups.items() if group is not None}
+
+    def _configured_products(self, order: Order) -> list[tuple[str, str]]:
+        by_kind = {
+            OrderLineKind.SHIPPING: self.settings.shipping_product,
+            OrderLineKind.FEE: self.settings.fee_product,
+            OrderLineKind.DISCOUNT: self.settings.discount_product,
+        }
+        kinds = dict.fromkeys(line.kind for line in order.lines if line.kind in by_kind)
+        return [(kind.value, by_kind[kind]) for kind in kinds]
+
+
+def _carries_reference(payload: dict[str, Any], reference: str) -> bool:
+    """e-conomic compares filter strings case-insensitively (spec §3); we need the exact value."""
+    references = payload.get("references")
+    if not isinstance(references, dict) or "other" not in references:
+        return True  # the collection was filtered on it; trust the filter when the field is not shown
+    return str(references["other"]) == reference
+
+
+def _customer_number(customer_id: str) -> int:
+    if not customer_id.strip().isdigit():
+        raise DataError(f"{customer_id!r} is not an e-conomic customer number", system=SYSTEM)
+    return int(customer_id)

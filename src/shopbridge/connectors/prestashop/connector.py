@@ -1,0 +1,215 @@
+"""PrestaShop as an order source: changed orders by `date_upd`, whole orders by id."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import httpx
+from pydantic import ConfigDict, Field, SecretStr, field_validator
+
+from shopbridge.connectors.base import Capabilities, ConnectorSettings, OrderSummary
+from shopbridge.connectors.prestashop.client import PrestaShopClient
+from shopbridge.connectors.prestashop.paging import MIN_PAGE_SIZE, OverlappingOffsetPaging
+from shopbridge.connectors.prestashop.translate import (
+    identifier,
+    local_window,
+    order_from_prestashop,
+    reading,
+    summaries_in_window,
+    text,
+)
+from shopbridge.errors import ConfigError, DataError
+from shopbridge.model import Order, OrderState
+
+SYSTEM = "prestashop"
+Payload = dict[str, Any]
+
+
+class PrestaShopSettings(ConnectorSettings):
+    """One PrestaShop webservice account (the `[shop]` table of a connection)."""
+
+    # A bad key or a URL with credentials in it must not be echoed into error messages.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    system: Literal["prestashop"] = "prestashop"
+    url: str
+    key: SecretStr
+    timezone: str = "Europe/Copenhagen"
+    shop_id: int | None = Field(default=None, ge=1)
+    page_size: int = Field(default=100, ge=MIN_PAGE_SIZE, le=1000)
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    state_map: dict[str, OrderState] = {}
+    secret_fields: ClassVar[tuple[str, ...]] = ("key",)
+
+    @field_validator("url")
+    @classmethod
+    def _api_root(cls, url: str) -> str:
+        """Accept the shop root or its `/api/` root; keep the `/api/` form (spec §1)."""
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("url must be the http(s) address of the shop")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError("url must not carry credentials, a query or a fragment (the key has its own field)")
+        path = parts.path.rstrip("/")
+        path = path if path.endswith("/api") else path + "/api"
+        return urlunsplit((parts.scheme, parts.netloc, path + "/", "", ""))
+
+    @field_validator("key")
+    @classmethod
+    def _usable_key(cls, key: SecretStr) -> SecretStr:
+        value = key.get_secret_value()
+        # The key is the Basic-auth user name, which cannot hold a colon (spec §2).
+        if not value or ":" in value or value != value.strip():
+            raise ValueError("key must be the webservice key: non-empty, no colon, no surrounding spaces")
+        return key
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, timezone: str) -> str:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {timezone!r}") from None
+        return timezone
+
+
+@dataclass(frozen=True)
+class OrderRecords:
+    """Everything `orders/{id}` points to that the canonical order needs."""
+
+    details: list[Payload]
+    customer: Payload
+    delivery_address: Payload
+    invoice_address: Payload
+
+
+class PrestaShopConnector:
+    """Reads orders from a PrestaShop 1.6/1.7/8 webservice."""
+
+    system: ClassVar[str] = "prestashop"
+    capabilities: ClassVar[Capabilities] = Capabilities(variants=True, price_lists=True, multishop=True)
+    cursor_field: ClassVar[str] = "date_upd"
+
+    def __init__(self, settings: PrestaShopSettings, http: httpx.AsyncClient | None = None) -> None:
+        self.settings = settings
+        self._owns_http = http is None
+        self._http = http if http is not None else httpx.AsyncClient(timeout=settings.timeout_seconds)
+        key = settings.key.get_secret_value()
+        self.client = PrestaShopClient(self._http, settings.url, key, settings.shop_id)
+        self._country_iso: dict[str, str] = {}
+        self._currency_iso: dict[str, str] = {}
+        self._carrier_names: dict[str, str] = {}
+
+    async def check(self) -> None:
+        """Read one order id: proves the URL, the key and its right to read orders."""
+        try:
+            await self.client.list_order_ids(0, 1)
+        except DataError as exc:
+            # At set-up time a 404 or a non-JSON page means the URL (or shop id) is wrong.
+            message = f"{self.settings.url} does not answer as a PrestaShop webservice: {exc.message}"
+            raise ConfigError(message, SYSTEM, "check", exc.status, exc.body_excerpt) from exc
+
+    async def order_changes(self, since: datetime, until: datetime) -> AsyncIterator[list[OrderSummary]]:
+        """Pages of orders whose `date_upd` lies in [since, until], oldest first."""
+        if since.tzinfo is None or until.tzinfo is None or since > until:
+            raise ValueError("order_changes needs aware datetimes with since <= until")
+        zone = self.settings.timezone
+        low, high = local_window(since, until, zone)
+        paging = OverlappingOffsetPaging(self.settings.page_size)
+        while not paging.finished:
+            offset = paging.next_offset()
+            rows = await self.client.list_orders(low, high, offset, self.settings.page_size)
+            fresh = rows[paging.fresh([str(row.get("id")) for row in rows])]
+            summaries = summaries_in_window(fresh, since, until, zone)
+            if summaries:
+                yield summaries
+
+    async def get_order(self, order_id: str) -> Order:
+        """The whole order; DataError naming the order when any part of it cannot be read."""
+        number = _order_number(order_id)
+        try:
+            order = await self.client.get_order(number)
+            records = await self._order_records(number, order)
+            currency = await self._currency(order)
+            carrier = await self._carrier(order)
+            countries = await self._countries(records.delivery_address, records.invoice_address)
+        except DataError as exc:
+            message = f"order {order_id}: {exc.message}"
+            raise DataError(message, SYSTEM, "get_order", exc.status, exc.body_excerpt) from exc
+        return order_from_prestashop(
+            order,
+            records.details,
+            records.customer,
+            records.delivery_address,
+            records.invoice_address,
+            country_iso=countries,
+            currency_iso=currency,
+            carrier_name=carrier,
+            timezone=self.settings.timezone,
+            state_map=self.settings.state_map,
+        )
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def _order_records(self, number: int, order: Payload) -> OrderRecords:
+        with reading(""):
+            customer_id = int(identifier(order, "id_customer"))
+            delivery_id = int(identifier(order, "id_address_delivery"))
+            invoice_id = int(identifier(order, "id_address_invoice"))
+        details, customer, delivery, invoice = await asyncio.gather(
+            self.client.list_order_details(number),
+            self.client.get_customer(customer_id),
+            self.client.get_address(delivery_id),
+            self.client.get_address(invoice_id),
+        )
+        return OrderRecords(details, customer, delivery, invoice)
+
+    async def _countries(self, *addresses: Payload) -> dict[str, str]:
+        """ISO codes of the addresses' countries, each fetched once per connector."""
+        for address in addresses:
+            with reading("address"):
+                country_id = identifier(address, "id_country")
+            if country_id != "0" and country_id not in self._country_iso:
+                country = await self.client.get_country(int(country_id))
+                with reading(f"country {country_id}"):
+                    self._country_iso[country_id] = text(country, "iso_code")
+        return self._country_iso
+
+    async def _currency(self, order: Payload) -> str:
+        with reading(""):
+            currency_id = identifier(order, "id_currency")
+        if currency_id not in self._currency_iso:
+            currency = await self.client.get_currency(int(currency_id))
+            with reading(f"currency {currency_id}"):
+                self._currency_iso[currency_id] = text(currency, "iso_code")
+        return self._currency_iso[currency_id]
+
+    async def _carrier(self, order: Payload) -> str:
+        """The carrier's name, only a label: a deleted or unreadable carrier leaves it empty."""
+        with reading(""):
+            carrier_id = identifier(order, "id_carrier")
+        if carrier_id == "0":
+            return ""
+        if carrier_id not in self._carrier_names:
+            try:
+                carrier = await self.client.get_carrier(int(carrier_id))
+            except DataError:
+                return ""
+            self._carrier_names[carrier_id] = str(carrier.get("name") or "")
+        return self._carrier_names[carrier_id]
+
+
+def _order_number(order_id: str) -> int:
+    """Order ids are positive integers; anything else never reaches a URL."""
+    candidate = str(order_id).strip()
+    if not candidate.isascii() or not candidate.isdigit() or int(candidate) == 0:
+        raise DataError(f"order {str(order_id)[:40]!r}: not a PrestaShop order id", SYSTEM, "get_order")
+    return int(candidate)

@@ -1,0 +1,1 @@
+"""Temporal orchestration: workflows, activities, worker, schedules and the embedded dev server."""

@@ -1,0 +1,44 @@
+"""The dataclasses that cross the workflow/activity boundary (one argument, one result)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class OrderRef:
+    connection: str
+    shop: str
+    order_id: str
+
+
+@dataclass
+class AdmitOutput:
+    transfer_id: str | None
+
+
+@dataclass
+class TransferInput:
+    connection: str
+    transfer_id: str
+
+
+@dataclass
+class TransferOutput:
+    transfer_id: str
+    state: str
+    document_kind: str = ""
+    document_number: str = ""
+    reason: str = ""
+    adopted: bool = False
+
+
+@dataclass
+class PollInput:
+    connection: str
+
+
+@dataclass
+class PollOutput:
+    seen: int = 0
+    pending: list[OrderRef] = field(default_factory=list)

@@ -1,0 +1,95 @@
+"""Workflows: thin and deterministic; every decision lives in the flows behind the activities."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from shopbridge.engine.contracts import AdmitOutput, OrderRef, PollInput, PollOutput, TransferInput, TransferOutput
+    from shopbridge.flows.ids import transfer_id
+
+ACTIVITY_TIMEOUT = timedelta(minutes=2)
+NON_RETRYABLE_TYPES = ["ConfigError", "DataError", "LookupError"]
+# A parked or failed transfer may run again under its id (operator retry, fixed config);
+# a transferred one may not.
+TRANSFER_ID_REUSE = WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
+
+
+# Back-off doubles from the first interval up to this many times it (1 s → 5 minutes).
+BACKOFF_CEILING = 300
+
+
+def activity_retry(initial_seconds: float) -> RetryPolicy:
+    """Retry transient failures forever with capped exponential back-off; Retry-After wins."""
+    return RetryPolicy(
+        initial_interval=timedelta(seconds=initial_seconds),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(seconds=initial_seconds * BACKOFF_CEILING),
+        non_retryable_error_types=NON_RETRYABLE_TYPES,
+    )
+
+
+@workflow.defn(name="OrderTransfer")
+class OrderTransferWorkflow:
+    """One shop order to the ERP. The workflow id is the transfer id."""
+
+    @workflow.run
+    async def run(self, ref: OrderRef, retry_seconds: float = 1.0) -> TransferOutput:
+        retry = activity_retry(retry_seconds)
+        admitted: AdmitOutput = await workflow.execute_activity(
+            "admit_order", ref, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=retry, result_type=AdmitOutput
+        )
+        if admitted.transfer_id is None:
+            return TransferOutput(transfer_id="", state="skipped", reason="status is not a trigger status")
+        result: TransferOutput = await workflow.execute_activity(
+            "transfer_order",
+            TransferInput(ref.connection, admitted.transfer_id),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=retry,
+            result_type=TransferOutput,
+        )
+        if result.state == "parked":
+            # Ending as failed lets an operator's retry reuse the transfer id.
+            raise ApplicationError(f"parked: {result.reason}", type="Parked", non_retryable=True)
+        return result
+
+
+@workflow.defn(name="PollOrders")
+class PollOrdersWorkflow:
+    """One polling round of a connection: admit changed orders, start a transfer for each pending one."""
+
+    @workflow.run
+    async def run(self, request: PollInput, retry_seconds: float = 1.0) -> PollOutput:
+        polled: PollOutput = await workflow.execute_activity(
+            "poll_orders",
+            request,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=activity_retry(retry_seconds),
+            result_type=PollOutput,
+        )
+        for ref in polled.pending:
+            await start_transfer_child(ref, retry_seconds)
+        return polled
+
+
+async def start_transfer_child(ref: OrderRef, retry_seconds: float) -> None:
+    """Start the order's transfer unless one already runs or succeeded under its id."""
+    try:
+        await workflow.start_child_workflow(
+            OrderTransferWorkflow.run,
+            args=[ref, retry_seconds],
+            id=transfer_workflow_id(ref),
+            id_reuse_policy=TRANSFER_ID_REUSE,
+            parent_close_policy=ParentClosePolicy.ABANDON,
+        )
+    except WorkflowAlreadyStartedError:
+        pass
+
+
+def transfer_workflow_id(ref: OrderRef) -> str:
+    return transfer_id(ref.connection, ref.shop, ref.order_id)

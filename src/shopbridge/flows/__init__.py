@@ -1,0 +1,1 @@
+"""The sync logic: plain functions over canonical types and connector protocols."""

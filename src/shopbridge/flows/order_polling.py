@@ -1,0 +1,45 @@
+"""Polling the shop for changed orders: the safety net under webhooks.
+
+The cursor follows ARCHITECTURE.md rule 2: it moves only after the page it covers is committed
+to the ledger, each run starts an overlap window before it, and it never passes the time the
+run started, so an order changed while we read is picked up next time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from shopbridge.flows.order_transfer import OrderFlow
+
+ORDERS_CURSOR = "orders"
+
+
+@dataclass(frozen=True)
+class PollResult:
+    seen: int
+    admitted: list[str]
+    pending: list[str]
+
+
+async def poll_orders(flow: OrderFlow, now: datetime | None = None) -> PollResult:
+    """Admit every triggered order changed since the cursor; return all transfers still pending."""
+    run_start = now or datetime.now(UTC)
+    cursors = flow.store.cursors
+    connection_id = flow.connection.id
+    last = cursors.get(connection_id, ORDERS_CURSOR)
+    if last is None:
+        last = run_start - timedelta(hours=flow.rules.initial_lookback_hours)
+    since = last - timedelta(seconds=flow.rules.overlap_seconds)
+    seen = 0
+    admitted: list[str] = []
+    async for page in flow.source.order_changes(since, run_start):
+        for summary in page:
+            seen += 1
+            tid = flow.admit(summary.shop, summary.id, summary.status)
+            if tid is not None:
+                admitted.append(tid)
+        if page:
+            cursors.advance(connection_id, ORDERS_CURSOR, min(max(s.updated_at for s in page), run_start))
+    pending = [row.transfer_id for row in flow.store.ledger.pending(connection_id)]
+    return PollResult(seen=seen, admitted=admitted, pending=pending)

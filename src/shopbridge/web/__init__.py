@@ -1,0 +1,1 @@
+"""The web server: REST API, webhook receivers and the operator's pages."""

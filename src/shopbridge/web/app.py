@@ -1,0 +1,110 @@
+"""FastAPI application: order list for operators, JSON API, retry, and webhook receivers."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
+from temporalio.client import Client
+
+from shopbridge.engine.contracts import OrderRef
+from shopbridge.engine.control import start_transfer
+from shopbridge.flows.order_transfer import snapshot_of
+from shopbridge.store import Store, TransferRecord
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+STATES = ("pending", "in_progress", "transferred", "parked")
+PAGE_SIZE = 200
+
+
+class OrderWebhook(BaseModel):
+    """What a shop module posts when an order is placed or changes status."""
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")
+    shop: str = Field(default="1", min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")
+
+
+def transfer_json(row: TransferRecord) -> dict[str, Any]:
+    data = asdict(row)
+    data.pop("order_json", None)
+    return {key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in data.items()}
+
+
+def create_app(store: Store, temporal: Client | None = None, task_queue: str = "shopbridge") -> FastAPI:
+    app = FastAPI(title="ShopBridge", docs_url="/api/docs", openapi_url="/api/openapi.json")
+
+    def connection_id(name: str) -> int:
+        try:
+            return store.connections.get(name).id
+        except LookupError:
+            raise HTTPException(404, f"no connection named {name}") from None
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/api/orders")
+    def list_orders(state: str | None = None, connection: str | None = None, offset: int = 0) -> list[dict[str, Any]]:
+        cid = connection_id(connection) if connection else None
+        rows = store.ledger.list(connection_id=cid, state=state, limit=PAGE_SIZE, offset=max(0, offset))
+        return [transfer_json(row) for row in rows]
+
+    @app.get("/api/summary")
+    def summary() -> dict[str, int]:
+        counts = store.ledger.count_by_state()
+        return {state: counts.get(state, 0) for state in STATES}
+
+    @app.get("/api/orders/{transfer_id:path}")
+    def order_detail(transfer_id: str) -> dict[str, Any]:
+        row = store.ledger.get(transfer_id)
+        if row is None:
+            raise HTTPException(404, f"no transfer {transfer_id}")
+        events = [asdict(event) for event in store.events.list(transfer_id=transfer_id)]
+        return {"transfer": transfer_json(row), "order": snapshot_of(row), "events": events}
+
+    @app.post("/api/orders/{transfer_id:path}/retry", status_code=202)
+    async def retry_order(transfer_id: str) -> dict[str, Any]:
+        row = store.ledger.get(transfer_id)
+        if row is None:
+            raise HTTPException(404, f"no transfer {transfer_id}")
+        if row.state == "transferred":
+            raise HTTPException(409, "already transferred")
+        if row.state == "parked":
+            row = store.ledger.release_for_retry(transfer_id)
+        store.events.add("order.retry", "retry requested by an operator", connection_id=row.connection_id, transfer_id=transfer_id)
+        started = await _start(row.transfer_id.split("/", 1)[0], row.shop, row.order_id)
+        return {"transfer_id": transfer_id, "state": row.state, "started": started}
+
+    @app.post("/webhooks/{connection}/orders", status_code=202)
+    async def order_webhook(connection: str, event: OrderWebhook) -> dict[str, Any]:
+        connection_id(connection)
+        started = await _start(connection, event.shop, event.id)
+        return {"accepted": True, "started": started}
+
+    async def _start(connection: str, shop: str, order_id: str) -> bool:
+        if temporal is None:
+            return False
+        return await start_transfer(temporal, OrderRef(connection, shop, order_id), task_queue) is not None
+
+    @app.get("/", response_class=HTMLResponse)
+    def orders_page(request: Request, state: str | None = None) -> HTMLResponse:
+        rows = store.ledger.list(state=state if state in STATES else None, limit=PAGE_SIZE)
+        counts = store.ledger.count_by_state()
+        context = {"rows": rows, "counts": counts, "states": STATES, "selected": state}
+        return TEMPLATES.TemplateResponse(request, "orders.html", context)
+
+    @app.get("/orders/{transfer_id:path}", response_class=HTMLResponse)
+    def order_page(request: Request, transfer_id: str) -> HTMLResponse:
+        row = store.ledger.get(transfer_id)
+        if row is None:
+            raise HTTPException(404, f"no transfer {transfer_id}")
+        events = store.events.list(transfer_id=transfer_id)
+        context = {"row": row, "order": snapshot_of(row), "events": events}
+        return TEMPLATES.TemplateResponse(request, "order.html", context)
+
+    return app
