@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 import tempfile
 from dataclasses import dataclass, field
@@ -32,8 +33,8 @@ from shopbridge.store import Store
 CONNECTION = "demo"
 TRIGGER_STATUS = 2  # "Payment accepted" on a PrestaShop install
 AWAITING_PAYMENT = 10  # "Awaiting bank wire payment": not a trigger until it is paid
-POISON_SKU = "LIMITED-01"  # sold in the shop, unknown to the ERP: such orders are parked
-POISON_EVERY = 10
+POISON_SKU = "LIMITED-01"  # sold in the shop, unknown to the ERP: orders holding it are parked
+POISON_EVERY = 10  # every tenth order holds it for sure; shoppers pick it now and then too
 DONE_STATES = ("transferred", "parked")
 
 
@@ -55,6 +56,8 @@ class DemoWorld:
 
 
 def start_world(seed: int) -> DemoWorld:
+    # Retried activities are expected weather here; their warnings would bury the live view.
+    logging.getLogger("temporalio").setLevel(logging.ERROR)
     shop_state = prestashop.seeded_state(seed=seed)
     prestashop.add_product(shop_state, POISON_SKU, "Limited edition print", Decimal("240.00"))
     erp_state = economic.seeded_state(seed=seed)

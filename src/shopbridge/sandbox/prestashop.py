@@ -28,7 +28,12 @@ Choices made where the PrestaShop webservice spec is uncertain or silent:
   order_payments row (as the recorded 1.6 responses show for orders awaiting payment).
 * Mails (`sendemail=1` on POST order_histories and PUT order_carriers) are recorded in
   `PrestaShopState.sent_mails` with the state's template (`in_transit` for tracking).
-* JSON associations with no items print `[]`; JSON `schema=` and `GET /api/` shapes are our own.
+* Orders are cart-less (`id_cart` 0, so no link); every line uses its product's own tax rate in
+  every country; a discount is one order-level cart rule whose tax-incl and tax-excl amounts are
+  each rounded from the product totals, so their ratio may miss the VAT rate by an öre.
+* Associations print `nodeType` and `api` or `virtualEntity`, never `readOnly` (as recorded 1.6
+  responses do). JSON associations with no items print `[]`; JSON `schema=` and `GET /api/` shapes
+  are our own.
 * Not emulated: `price[...]` computed prices, images, `depth`, per-key permissions and
   multishop writes; they are ignored like any unknown parameter.
 """
