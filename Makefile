@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test install bench clean
+.PHONY: demo test lint install bench clean
 
 install: $(STAMP)
 
@@ -17,7 +17,12 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/shopbridge demo
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy src/shopbridge
+
+# Lint first: a type or style error fails the run before the slower suite starts.
+test: $(STAMP) lint
 	scripts/ensure-postgres.sh
 	scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest -q -p no:cacheprovider
@@ -26,4 +31,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/order_transfer.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

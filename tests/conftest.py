@@ -18,6 +18,7 @@ from shopbridge.engine.devserver import temporal_executable
 from shopbridge.sandbox import economic, prestashop
 from shopbridge.sandbox.server import BackgroundServer, serving
 from shopbridge.store import ConnectionRecord, SecretBox, Store
+from tests.databases import BACKENDS, blank_database
 
 CONNECTION = "acme"
 
@@ -38,7 +39,12 @@ class World:
         rules.update(orders)
         return {
             "name": name or self.name,
-            "shop": {"system": "prestashop", "url": self.shop.url, "key": self.shop_state.api_key, "timeout_seconds": 5},
+            "shop": {
+                "system": "prestashop",
+                "url": self.shop.url,
+                "key": self.shop_state.api_key,
+                "timeout_seconds": 5,
+            },
             "erp": {
                 "system": "economic",
                 "url": self.erp.url,
@@ -68,12 +74,14 @@ def world() -> Iterator[World]:
         yield World(shop_state, erp_state, shop, erp)
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store(f"sqlite:///{tmp_path / 'shopbridge.db'}", SecretBox(Fernet.generate_key()))
-    opened.migrate()
-    yield opened
-    opened.close()
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A migrated store on a SQLite file, and again on a private PostgreSQL schema."""
+    with blank_database(request.param, tmp_path) as url:
+        opened = Store(url, SecretBox(Fernet.generate_key()))
+        opened.migrate()
+        yield opened
+        opened.close()
 
 
 @pytest.fixture

@@ -12,9 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
+from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
 from shopbridge.cli import app
+from shopbridge.connection_file import apply_connection
 from shopbridge.sandbox import prestashop
 from shopbridge.sandbox.server import free_port
 from shopbridge.settings import Settings
@@ -78,8 +81,6 @@ def test_connections_apply_names_a_missing_env_secret(world: World, data_env: di
 
 def test_connections_apply_accepts_yaml(world: World, data_env: dict[str, str], tmp_path: Path) -> None:
     connection = world.connection(name="acme-yaml")
-    import yaml
-
     path = tmp_path / "acme.yaml"
     path.write_text(yaml.safe_dump(connection), encoding="utf-8")
     result = CliRunner().invoke(app, ["connections", "apply", str(path)])
@@ -87,7 +88,9 @@ def test_connections_apply_accepts_yaml(world: World, data_env: dict[str, str], 
     assert "acme-yaml" in result.output
 
 
-def test_sync_orders_transfers_pending_orders_now(world: World, data_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sync_orders_transfers_pending_orders_now(
+    world: World, data_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ACME_SHOP_KEY", world.shop_state.api_key)
     monkeypatch.setenv("ACME_GRANT", world.erp_state.agreement_grant_token)
     runner = CliRunner()
@@ -157,3 +160,32 @@ def _get_when_up(url: str, auth: tuple[str, str] | None = None, timeout: float =
 def _temporal_running_for(data_dir: Path) -> bool:
     listing = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     return str(data_dir / "temporal.db") in listing
+
+
+def test_connections_resume_restarts_a_stopped_connection(world: World, data_env: dict[str, str]) -> None:
+    with Store.open(Settings()) as store:
+        apply_connection(store, world.connection(name="acme"))
+        store.connections.set_status("acme", "config_error", "401 from e-conomic")
+    result = CliRunner().invoke(app, ["connections", "resume", "acme"])
+    assert result.exit_code == 0, result.output
+    with Store.open(Settings()) as store:
+        assert store.connections.get("acme").status == "ok"
+    assert CliRunner().invoke(app, ["connections", "resume", "nobody"]).exit_code == 1
+
+
+async def test_up_uses_the_configured_temporal_server_and_starts_none(
+    temporal_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    port = free_port()
+    address = temporal_env.client.service_client.config.target_host
+    env = {**os.environ, "SHOPBRIDGE_DATA_DIR": str(tmp_path), "SHOPBRIDGE_WEB_PORT": str(port),
+           "SHOPBRIDGE_TEMPORAL_ADDRESS": address}
+    with subprocess.Popen([SHOPBRIDGE, "up"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as process:
+        try:
+            assert _get_when_up(f"http://127.0.0.1:{port}/health").json() == {"status": "ok"}
+            assert not (tmp_path / "temporal.db").exists()
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=30) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()

@@ -126,6 +126,19 @@ def connections_list() -> None:
     console.print(table)
 
 
+@connections_app.command("resume")
+def connections_resume(name: str) -> None:
+    """Resume a connection stopped by a configuration error, once the cause is fixed."""
+    from shopbridge.store import Store
+
+    with Store.open(Settings()) as store:
+        try:
+            store.connections.set_status(name, "ok")
+        except LookupError as exc:
+            raise _fail(exc) from exc
+    console.print(f"connection [bold]{name}[/bold] resumed")
+
+
 @sync_app.command("orders")
 def sync_orders(connection: str) -> None:
     """Poll the shop once and transfer every pending order now, in this process."""
@@ -179,7 +192,9 @@ def sandbox_serve(
 
 @app.command()
 def demo(
-    once: Annotated[bool, typer.Option("--once", help="Place --orders orders, wait, print a JSON summary, exit.")] = False,
+    once: Annotated[
+        bool, typer.Option("--once", help="Place --orders orders, wait, print a JSON summary, exit.")
+    ] = False,
     orders: Annotated[int, typer.Option(help="Orders to place with --once.")] = 10,
     seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 1,
     port: Annotated[int, typer.Option(help="Web server port.")] = 8000,

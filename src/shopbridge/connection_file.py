@@ -63,5 +63,10 @@ def apply_connection(store: Store, data: dict[str, Any]) -> ConnectionRecord:
     except ValueError as exc:
         raise ConfigError(f"invalid [orders] rules of connection {name}: {exc}") from exc
     return store.connections.apply(
-        name, config["shop"]["system"], config["erp"]["system"], config, secrets, tenant=str(data.get("tenant", "default"))
+        name,
+        config["shop"]["system"],
+        config["erp"]["system"],
+        config,
+        secrets,
+        tenant=str(data.get("tenant", "default")),
     )

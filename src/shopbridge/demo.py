@@ -62,7 +62,7 @@ def start_world(seed: int) -> DemoWorld:
     prestashop.add_product(shop_state, POISON_SKU, "Limited edition print", Decimal("240.00"))
     erp_state = economic.seeded_state(seed=seed)
     # A little weather: the ERP now and then asks us to slow down.
-    erp_state.faults.add(FaultRule(kind="status", status=429, retry_after=1.0, probability=0.05))
+    erp_state.faults.add(FaultRule(kind="status", status=429, retry_after=1.0, probability=0.02))
     shop = BackgroundServer(prestashop.create_app(shop_state)).start()
     erp = BackgroundServer(economic.create_app(erp_state)).start()
     return DemoWorld(shop_state, erp_state, shop, erp)
@@ -209,9 +209,9 @@ async def _pay_later(placer: OrderPlacer, order_id: str, delay: float) -> None:
     """The bank transfer arrives: the merchant sets the order to "Payment accepted" (spec §8.1)."""
     await asyncio.sleep(delay)
     body = (
-        "<prestashop><order_history><id_order>{}</id_order><id_order_state>{}</id_order_state>"
+        f"<prestashop><order_history><id_order>{order_id}</id_order><id_order_state>{TRIGGER_STATUS}</id_order_state>"
         "</order_history></prestashop>"
-    ).format(order_id, TRIGGER_STATUS)
+    )
     url = f"{placer.world.shop.url}/api/order_histories"
     await placer.http.post(url, content=body, auth=(prestashop.DEMO_API_KEY, ""))
 
@@ -225,7 +225,10 @@ async def _show_live(world: DemoWorld, store: Store, stop: asyncio.Event, consol
 
 def _live_table(world: DemoWorld, store: Store) -> Table:
     figures = summary(world, store)
-    table = Table(title=f"placed {figures['placed']} · transferred {figures['transferred']} · parked {figures['parked']} · duplicates {figures['duplicates']}")
+    table = Table(
+        title=f"placed {figures['placed']} · transferred {figures['transferred']} · "
+        f"parked {figures['parked']} · duplicates {figures['duplicates']}"
+    )
     for column in ("order", "state", "ERP document", "reason"):
         table.add_column(column)
     for row in store.ledger.list(limit=12):

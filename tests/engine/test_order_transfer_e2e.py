@@ -3,11 +3,13 @@ the real Temporal dev server with a worker on a fresh task queue."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
@@ -20,6 +22,7 @@ from shopbridge.engine.workflows import OrderTransferWorkflow, PollOrdersWorkflo
 from shopbridge.sandbox import economic, prestashop
 from shopbridge.sandbox.faults import FaultRule
 from shopbridge.store import Store
+from shopbridge.web.app import create_app
 from tests.conftest import World
 
 RETRY_SECONDS = 0.01  # first back-off interval; the ceiling is 300 times it
@@ -119,7 +122,9 @@ async def test_replayed_transfer_creates_no_second_document(world: World, client
 
 
 @pytest.mark.usefixtures("connection")
-async def test_crash_after_erp_write_creates_no_duplicate(world: World, store: Store, client: Client, task_queue: str) -> None:
+async def test_crash_after_erp_write_creates_no_duplicate(
+    world: World, store: Store, client: Client, task_queue: str
+) -> None:
     world.erp_state.faults.add(FaultRule(kind="drop_after_commit", method="POST", path="/invoices/drafts", times=1))
     order_id = prestashop.place_order(world.shop_state)
     result = await poll_and_transfer(client, world, task_queue, order_id)
@@ -173,3 +178,35 @@ async def test_parked_order_can_be_retried_after_the_fix(
     handle = await start_transfer(client, OrderRef(world.name, "1", str(order_id)), task_queue, RETRY_SECONDS)
     assert handle is not None
     assert (await handle.result()).state == "transferred"
+
+
+@pytest.mark.usefixtures("connection")
+async def test_webhook_and_poll_racing_for_one_order_write_one_document(
+    world: World, store: Store, client: Client, task_queue: str
+) -> None:
+    order_id = prestashop.place_order(world.shop_state)
+    web = create_app(store, client, task_queue)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://shopbridge") as http:
+        webhook = http.post(f"/webhooks/{world.name}/orders", json={"id": str(order_id), "shop": "1"})
+        response, _ = await asyncio.gather(webhook, poll_once(client, world, task_queue))
+    assert response.status_code == 202
+    result = await transfer_result(client, world, order_id)
+    await poll_once(client, world, task_queue)
+    assert result.state == "transferred"
+    assert len(world.documents(result.transfer_id)) == 1
+
+
+async def test_webhook_for_an_unpaid_order_transfers_nothing_until_it_is_paid(
+    world: World, store: Store, client: Client, task_queue: str
+) -> None:
+    apply_connection(store, world.connection())
+    order_id = prestashop.place_order(world.shop_state, status=10)
+    web = create_app(store, client, task_queue)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://shopbridge") as http:
+        await http.post(f"/webhooks/{world.name}/orders", json={"id": str(order_id), "shop": "1"})
+    with pytest.raises(WorkflowFailureError):
+        await transfer_result(client, world, order_id)
+    assert store.ledger.get(world.transfer_id(order_id)) is None
+    assert world.documents(world.transfer_id(order_id)) == []
+    prestashop.set_order_state(world.shop_state, order_id, 2)
+    assert (await poll_and_transfer(client, world, task_queue, order_id)).state == "transferred"

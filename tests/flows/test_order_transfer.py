@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from shopbridge.connection_file import apply_connection
-from shopbridge.errors import TransientError
+from shopbridge.errors import ConfigError, TransientError
 from shopbridge.flows.connection import open_order_flow
 from shopbridge.flows.order_polling import poll_orders
 from shopbridge.sandbox import economic, prestashop
@@ -146,7 +146,9 @@ async def test_crash_between_erp_write_and_ledger_update_adopts_the_written_docu
 
 
 @pytest.mark.usefixtures("connection")
-async def test_connection_dropped_after_the_erp_committed_does_not_double_the_invoice(world: World, store: Store) -> None:
+async def test_connection_dropped_after_the_erp_committed_does_not_double_the_invoice(
+    world: World, store: Store
+) -> None:
     world.erp_state.faults.add(FaultRule(kind="drop_after_commit", method="POST", path="/invoices/drafts", times=1))
     order_id = prestashop.place_order(world.shop_state)
     with pytest.raises(TransientError):
@@ -187,3 +189,19 @@ async def test_order_cancelled_before_transfer_is_parked_not_booked(world: World
         prestashop.set_order_state(world.shop_state, order_id, 6)
         outcome = await flow.transfer(tid)
     assert outcome.state == "parked" and "cancelled" in outcome.reason
+
+
+async def test_bad_erp_credentials_stop_the_connection_until_it_is_fixed(world: World, store: Store) -> None:
+    broken = world.connection()
+    broken["erp"]["agreement_grant_token"] = "revoked-grant"
+    apply_connection(store, broken)
+    order_id = prestashop.place_order(world.shop_state)
+    with pytest.raises(ConfigError):
+        await transfer_one(store, order_id)
+    row = store.ledger.get(world.transfer_id(order_id))
+    assert row.state == "pending" and row.error_kind == "config"
+    assert store.connections.get(world.name).status == "config_error"
+    with pytest.raises(ConfigError, match="stopped"):
+        await transfer_one(store, order_id)
+    apply_connection(store, world.connection())
+    assert (await transfer_one(store, order_id)).state == "transferred"

@@ -38,6 +38,8 @@ def test_money_refuses_mixing_currencies() -> None:
         Money.of("1", "DKK") + Money.of("1", "SEK")
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("0.005", "0.01"), ("0.004", "0.00"), ("-0.005", "-0.01"), ("2.675", "2.68")])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("0.005", "0.01"), ("0.004", "0.00"), ("-0.005", "-0.01"), ("2.675", "2.68")]
+)
 def test_round_cents_rounds_half_up(raw: str, expected: str) -> None:
     assert round_cents(Decimal(raw)) == Decimal(expected)

@@ -47,7 +47,9 @@ def test_order_line_vat_is_gross_minus_net() -> None:
 
 
 def test_priced_line_rounds_totals_to_cents() -> None:
-    priced = OrderLine.priced(OrderLineKind.PRODUCT, "Cap", Decimal(3), Money.of("119.96", "DKK"), Decimal("0.25"), "CAP")
+    priced = OrderLine.priced(
+        OrderLineKind.PRODUCT, "Cap", Decimal(3), Money.of("119.96", "DKK"), Decimal("0.25"), "CAP"
+    )
     assert priced.total_net.amount == Decimal("359.88")
     assert priced.total_gross.amount == Decimal("449.85")
 

@@ -26,6 +26,16 @@ def test_product_refuses_variants_sharing_a_sku() -> None:
         Product(sku="TEE", name="T-shirt", variants=[Variant(sku="TEE-S"), Variant(sku="TEE-S")])
 
 
+@pytest.mark.parametrize("rate", ["-0.01", "1", "25"])
+def test_product_refuses_vat_rates_outside_a_fraction(rate: str) -> None:
+    with pytest.raises(ValidationError, match="vat_rate is a fraction"):
+        Product(sku="MUG", name="Mug", vat_rate=Decimal(rate))
+
+
+def test_product_accepts_a_zero_vat_rate() -> None:
+    assert Product(sku="BOOK", name="Book", vat_rate=Decimal("0")).vat_rate == Decimal("0")
+
+
 def test_price_cannot_be_negative() -> None:
     with pytest.raises(ValidationError, match="negative"):
         Price(sku="MUG-01", price_list="retail", amount=Money.of("-1", "DKK"))

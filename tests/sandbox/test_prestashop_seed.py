@@ -5,8 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from shopbridge.sandbox import catalog
 from shopbridge.sandbox.prestashop import PrestaShopState, add_product, place_order, seeded_state, set_order_state

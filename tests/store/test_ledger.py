@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TypeVar
 
 import pytest
@@ -73,21 +74,21 @@ def test_the_same_order_under_another_transfer_id_is_refused(
         store.ledger.ensure("some-other-id", connection_id, "1", "42")
 
 
+def _ensure_then_claim(worker: Store, connection_id: int, order_id: str) -> tuple[bool, TransferRecord | None]:
+    transfer_id = _transfer_id(connection_id, order_id)
+    _, created = worker.ledger.ensure(transfer_id, connection_id, "1", order_id)
+    return created, worker.ledger.claim(transfer_id, LEASE)
+
+
 def test_concurrent_ensure_and_claim_yield_one_row_and_one_claim(
     database_url: str, secret_box: SecretBox, store: Store, connection_id: int
 ) -> None:
     # Two stores stand for two workers with their own connection pools.
     with Store(database_url, secret_box) as rival:
         for order_number in range(10):
-            transfer_id = _transfer_id(connection_id, str(order_number))
-
-            def ensure_then_claim(worker: Store) -> tuple[bool, TransferRecord | None]:
-                order_id = str(order_number)
-                _, created = worker.ledger.ensure(transfer_id, connection_id, "1", order_id)
-                return created, worker.ledger.claim(transfer_id, LEASE)
-
+            order_id = str(order_number)
             outcomes = _in_parallel(
-                [lambda: ensure_then_claim(store), lambda: ensure_then_claim(rival)]
+                [partial(_ensure_then_claim, worker, connection_id, order_id) for worker in (store, rival)]
             )
             assert sorted(created for created, _ in outcomes) == [False, True]
             claims = [claim for _, claim in outcomes if claim is not None]

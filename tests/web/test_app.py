@@ -55,7 +55,9 @@ async def test_unknown_order_is_404(http: httpx.AsyncClient, ledger: Ledger) -> 
 
 
 @pytest.mark.parametrize("body", [{"id": "12; DROP TABLE"}, {"id": ""}, {"shop": "1"}, {"id": "x" * 65}])
-async def test_webhook_refuses_malformed_order_ids(http: httpx.AsyncClient, ledger: Ledger, body: dict[str, str]) -> None:
+async def test_webhook_refuses_malformed_order_ids(
+    http: httpx.AsyncClient, ledger: Ledger, body: dict[str, str]
+) -> None:
     assert (await http.post("/webhooks/acme/orders", json=body)).status_code == 422
 
 

@@ -21,7 +21,12 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from shopbridge.engine.contracts import OrderRef, PollInput, TransferOutput
-from shopbridge.engine.workflows import TRANSFER_ID_REUSE, OrderTransferWorkflow, PollOrdersWorkflow, transfer_workflow_id
+from shopbridge.engine.workflows import (
+    TRANSFER_ID_REUSE,
+    OrderTransferWorkflow,
+    PollOrdersWorkflow,
+    transfer_workflow_id,
+)
 
 
 async def start_transfer(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
@@ -45,7 +46,8 @@ class OrderTransferWorkflow:
             "admit_order", ref, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=retry, result_type=AdmitOutput
         )
         if admitted.transfer_id is None:
-            return TransferOutput(transfer_id="", state="skipped", reason="status is not a trigger status")
+            # Ending as failed keeps the id free for the transfer once the order reaches a trigger status.
+            raise ApplicationError("the order's status is not a trigger status", type="NotTriggered", non_retryable=True)
         result: TransferOutput = await workflow.execute_activity(
             "transfer_order",
             TransferInput(ref.connection, admitted.transfer_id),
@@ -79,7 +81,7 @@ class PollOrdersWorkflow:
 
 async def start_transfer_child(ref: OrderRef, retry_seconds: float) -> None:
     """Start the order's transfer unless one already runs or succeeded under its id."""
-    try:
+    with contextlib.suppress(WorkflowAlreadyStartedError):
         await workflow.start_child_workflow(
             OrderTransferWorkflow.run,
             args=[ref, retry_seconds],
@@ -87,8 +89,6 @@ async def start_transfer_child(ref: OrderRef, retry_seconds: float) -> None:
             id_reuse_policy=TRANSFER_ID_REUSE,
             parent_close_policy=ParentClosePolicy.ABANDON,
         )
-    except WorkflowAlreadyStartedError:
-        pass
 
 
 def transfer_workflow_id(ref: OrderRef) -> str:

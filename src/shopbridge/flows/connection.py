@@ -36,6 +36,9 @@ async def open_order_flow(store: Store, name: str) -> AsyncIterator[OrderFlow]:
     record = store.connections.get(name)
     if not record.enabled:
         raise ConfigError(f"connection {name} is disabled")
+    if record.status == "config_error":
+        # Stopped until someone fixes it: re-applying a changed connection or `connections resume`.
+        raise ConfigError(f"connection {name} is stopped: {record.status_reason}")
     source = build_source(side_values(record, "shop"))
     try:
         sink = build_sink(side_values(record, "erp"))

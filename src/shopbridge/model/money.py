@@ -23,6 +23,13 @@ def _to_decimal(value: object) -> object:
 StrictDecimal = Annotated[Decimal, BeforeValidator(_to_decimal)]
 
 
+def check_vat_rate(rate: Decimal) -> Decimal:
+    """`rate` unchanged if it is a VAT fraction from 0 up to but not including 1 (0.25 is 25 %)."""
+    if not rate.is_finite() or rate < 0 or rate >= 1:
+        raise ValueError(f"vat_rate is a fraction from 0 to below 1, got {rate}")
+    return rate
+
+
 def round_cents(amount: Decimal) -> Decimal:
     """Round to two decimals the way shops and ERPs print prices (half up)."""
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shopbridge.model.customer import Address, Customer, clean_text
-from shopbridge.model.money import Money, StrictDecimal, round_cents
+from shopbridge.model.money import Money, StrictDecimal, check_vat_rate, round_cents
 
 MAX_QUANTITY = Decimal("1000000")
 
@@ -60,12 +59,7 @@ class OrderLine(BaseModel):
             raise ValueError(f"quantity must be above 0 and below {MAX_QUANTITY}, got {quantity}")
         return quantity
 
-    @field_validator("vat_rate")
-    @classmethod
-    def _sane_vat_rate(cls, rate: Decimal) -> Decimal:
-        if not rate.is_finite() or rate < 0 or rate >= 1:
-            raise ValueError(f"vat_rate is a fraction from 0 to below 1, got {rate}")
-        return rate
+    _sane_vat_rate = field_validator("vat_rate")(check_vat_rate)
 
     @model_validator(mode="after")
     def _consistent(self) -> OrderLine:

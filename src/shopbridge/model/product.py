@@ -7,7 +7,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shopbridge.model.customer import clean_text
-from shopbridge.model.money import Money, StrictDecimal
+from shopbridge.model.money import Money, StrictDecimal, check_vat_rate
 
 MAX_STOCK = Decimal("1000000000")
 
@@ -41,13 +41,7 @@ class Product(BaseModel):
     variants: list[Variant] = []
 
     _clean = field_validator("sku", "name")(clean_text)
-
-    @field_validator("vat_rate")
-    @classmethod
-    def _sane_vat_rate(cls, rate: Decimal) -> Decimal:
-        if not rate.is_finite() or rate < 0 or rate >= 1:
-            raise ValueError(f"vat_rate is a fraction from 0 to below 1, got {rate}")
-        return rate
+    _sane_vat_rate = field_validator("vat_rate")(check_vat_rate)
 
     @model_validator(mode="after")
     def _unique_skus(self) -> Product:

@@ -69,7 +69,9 @@ DEMO_PRODUCTS: tuple[CatalogProduct, ...] = (
 DEMO_CUSTOMERS: tuple[CatalogCustomer, ...] = (
     CatalogCustomer("anna.jensen@example.dk", "Anna", "Jensen", "Vestergade 12", "8000", "Aarhus C", "DK"),
     CatalogCustomer("lars.nielsen@example.dk", "Lars", "Nielsen", "Nørrebrogade 40", "2200", "København N", "DK"),
-    CatalogCustomer("sofie.hansen@example.dk", "Sofie", "Hansen", "Algade 3", "9000", "Aalborg", "DK", phone="+4512345678"),
+    CatalogCustomer(
+        "sofie.hansen@example.dk", "Sofie", "Hansen", "Algade 3", "9000", "Aalborg", "DK", phone="+4512345678"
+    ),
     CatalogCustomer(
         "indkob@fabrik.dk", "Mette", "Larsen", "Industrivej 7", "7000", "Fredericia", "DK", company="Fabrik ApS"
     ),

@@ -93,7 +93,8 @@ def render_schema(spec: ResourceSpec, synopsis: bool, ctx: RenderContext) -> byt
     for item in spec.fields:
         element = _schema_field(entity, item, ctx)
         if synopsis:
-            element.attrib.update(_synopsis_attributes(item))
+            # lxml-stubs types the keys as str | bytes in an invariant Mapping, so a dict[str, str] is refused.
+            element.attrib.update(_synopsis_attributes(item))  # type: ignore[arg-type]
     if spec.associations:
         _schema_associations(etree.SubElement(entity, "associations"), spec.associations)
     return _serialise(root)

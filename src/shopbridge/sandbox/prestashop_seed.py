@@ -26,6 +26,8 @@ from shopbridge.sandbox.prestashop_store import (
 )
 
 CENT = Decimal("0.01")
+# Nordic letters spelled out the way shops write them in URLs; NFKD alone would drop Æ, Ø.
+NORDIC_FOLDS = str.maketrans({"Æ": "Ae", "æ": "ae", "Ø": "Oe", "ø": "oe", "Å": "Aa", "å": "aa"})
 # (id, iso, name, zone, call prefix, zip format) — ids as a PrestaShop install numbers them
 COUNTRIES = ((1, "DE", "Germany", 1, "49", "NNNNN"), (18, "SE", "Sweden", 1, "46", "NNN NN"),
              (20, "DK", "Denmark", 1, "45", "NNNN"), (23, "NO", "Norway", 2, "47", "NNNN"))
@@ -192,7 +194,7 @@ def _option_value(state: PrestaShopState, group: str, value: str) -> int:
 
 
 def _slug(name: str) -> str:
-    folded = name.translate(str.maketrans({"Æ": "Ae", "æ": "ae", "Ø": "Oe", "ø": "oe", "Å": "Aa", "å": "aa"}))
+    folded = name.translate(NORDIC_FOLDS)
     ascii_name = unicodedata.normalize("NFKD", folded).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
 

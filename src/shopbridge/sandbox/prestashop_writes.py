@@ -23,8 +23,8 @@ from shopbridge.sandbox.prestashop_store import (
     change_order_state,
     resync_product_stock,
     send_order_mail,
-    stock_row,
     state_template,
+    stock_row,
 )
 
 Value = str | dict[int, str]

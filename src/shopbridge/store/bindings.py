@@ -115,5 +115,5 @@ def _scope(connection_id: int, system: str, entity: str) -> ColumnElement[bool]:
     )
 
 
-def _binding(row: Row[Any]) -> Binding:
+def _binding(row: Row[*tuple[Any, ...]]) -> Binding:
     return Binding(**row._mapping)

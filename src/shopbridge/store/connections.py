@@ -132,7 +132,7 @@ class ConnectionRepository:
             # Encrypted under a lost or replaced key: applying fresh secrets is the repair.
             return True
 
-    def _one(self, session: Session, query: Select[Any], label: str) -> ConnectionRecord:
+    def _one(self, session: Session, query: Select[ConnectionRow, str], label: str) -> ConnectionRecord:
         found = session.execute(query).first()
         if found is None:
             raise ConnectionNotFound(f"no connection {label!r}")
@@ -155,7 +155,7 @@ class ConnectionRepository:
         )
 
 
-def _joined() -> Select[tuple[ConnectionRow, str]]:
+def _joined() -> Select[ConnectionRow, str]:
     return select(ConnectionRow, TenantRow.name).join(TenantRow)
 
 

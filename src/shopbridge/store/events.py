@@ -70,5 +70,5 @@ class EventLog:
             return [_event(row) for row in rows]
 
 
-def _event(row: Row[Any]) -> Event:
+def _event(row: Row[*tuple[Any, ...]]) -> Event:
     return Event(**row._mapping)

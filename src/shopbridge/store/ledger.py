@@ -10,11 +10,12 @@ mid-transfer never strands an order.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Update, and_, func, or_, select, true, update
+from sqlalchemy import ColumnElement, Row, Select, Update, and_, func, or_, select, true, update
 
 from shopbridge.store.database import Database, insert_for, require_aware, utcnow
 from shopbridge.store.tables import ERROR_KINDS, TRANSFER_STATES, OrderTransferRow
@@ -53,6 +54,8 @@ class TransferRecord:
 
 class TransferLedger:
     """The order ledger; every method is one short transaction."""
+
+    # The method `list` shadows the builtin in this class body, hence `builtins.list` below.
 
     def __init__(self, database: Database) -> None:
         self._db = database
@@ -185,13 +188,13 @@ class TransferLedger:
         state: str | None = None,
         limit: int = 100,
         offset: int = 0,
-    ) -> list[TransferRecord]:
+    ) -> builtins.list[TransferRecord]:
         """Rows newest first, optionally for one connection and one state."""
         query = select(_TABLE).where(*_filters(connection_id, state))
         query = query.order_by(_C.created_at.desc(), _C.transfer_id.desc())
         return self._rows(query.limit(limit).offset(offset))
 
-    def pending(self, connection_id: int, limit: int = 1000) -> list[TransferRecord]:
+    def pending(self, connection_id: int, limit: int = 1000) -> builtins.list[TransferRecord]:
         """Rows due an attempt (pending, or in_progress with a lapsed lease), oldest first."""
         query = select(_TABLE).where(_C.connection_id == connection_id, _claimable(utcnow()))
         return self._rows(query.order_by(_C.created_at, _C.transfer_id).limit(limit))
@@ -221,7 +224,7 @@ class TransferLedger:
             row = session.execute(statement.returning(*_C)).first()
             return None if row is None else _record(row)
 
-    def _rows(self, query: Any) -> list[TransferRecord]:
+    def _rows(self, query: Select[*tuple[Any, ...]]) -> builtins.list[TransferRecord]:
         with self._db.reading() as session:
             return [_record(row) for row in session.execute(query)]
 
@@ -254,5 +257,5 @@ def _filters(connection_id: int | None, state: str | None) -> list[ColumnElement
     return filters if state is None else [*filters, _C.state == state]
 
 
-def _record(row: Row[Any]) -> TransferRecord:
+def _record(row: Row[*tuple[Any, ...]]) -> TransferRecord:
     return TransferRecord(**row._mapping)

@@ -76,7 +76,9 @@ def create_app(store: Store, temporal: Client | None = None, task_queue: str = "
             raise HTTPException(409, "already transferred")
         if row.state == "parked":
             row = store.ledger.release_for_retry(transfer_id)
-        store.events.add("order.retry", "retry requested by an operator", connection_id=row.connection_id, transfer_id=transfer_id)
+        store.events.add(
+            "order.retry", "retry requested by an operator", connection_id=row.connection_id, transfer_id=transfer_id
+        )
         started = await _start(row.transfer_id.split("/", 1)[0], row.shop, row.order_id)
         return {"transfer_id": transfer_id, "state": row.state, "started": started}
 

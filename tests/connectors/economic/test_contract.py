@@ -28,7 +28,9 @@ DOCUMENT_PATHS = {DocumentKind.ORDER: "/orders/drafts", DocumentKind.INVOICE: "/
 
 
 def settings_for(url: str, app_secret_token: str = DEMO_APP_SECRET_TOKEN) -> EconomicSettings:
-    return EconomicSettings(url=url, app_secret_token=app_secret_token, agreement_grant_token=DEMO_AGREEMENT_GRANT_TOKEN)
+    return EconomicSettings(
+        url=url, app_secret_token=app_secret_token, agreement_grant_token=DEMO_AGREEMENT_GRANT_TOKEN
+    )
 
 
 def in_process_http(state: EconomicState) -> httpx.AsyncClient:

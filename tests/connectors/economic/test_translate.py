@@ -201,11 +201,15 @@ def test_customer_gets_name_currency_groups_zone_terms_and_address() -> None:
 
 @pytest.mark.parametrize(
     ("fields", "expected"),
-    [({"first_name": "Anna", "last_name": "Jensen"}, "Anna Jensen"), ({"first_name": "", "last_name": ""}, "x@example.dk")],
+    [
+        ({"first_name": "Anna", "last_name": "Jensen"}, "Anna Jensen"),
+        ({"first_name": "", "last_name": ""}, "x@example.dk"),
+    ],
 )
 def test_customer_name_falls_back_from_company_to_full_name_to_email(fields: dict[str, str], expected: str) -> None:
     buyer = customer("x@example.dk", **fields)
-    assert customer_to_economic(buyer, order([product("MUG-01", "1", "79.20")], buyer=buyer), SETTINGS)["name"] == expected
+    payload = customer_to_economic(buyer, order([product("MUG-01", "1", "79.20")], buyer=buyer), SETTINGS)
+    assert payload["name"] == expected
 
 
 def test_foreign_customer_is_put_in_the_foreign_group() -> None:

@@ -258,7 +258,9 @@ class EconomicClient:
                 body_excerpt=self._scrub(response.text),
             ) from None
         if not isinstance(payload, dict):
-            raise TransientError("e-conomic answered with JSON that is not an object", system=SYSTEM, operation=operation)
+            raise TransientError(
+                "e-conomic answered with JSON that is not an object", system=SYSTEM, operation=operation
+            )
         return payload
 
     def _scrub(self, text: str) -> str:

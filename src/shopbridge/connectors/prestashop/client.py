@@ -157,7 +157,7 @@ def rows(payload: Any, node: str) -> list[Payload]:
     if payload == []:
         return []
     if isinstance(payload, dict) and isinstance(payload.get(node), list):
-        records = payload[node]
+        records: list[Any] = payload[node]
         if all(isinstance(record, dict) for record in records):
             return records
     raise DataError(f"expected a list of {node}, got {_shape(payload)}", SYSTEM, f"list_{node}")
