@@ -47,7 +47,9 @@ class OrderTransferWorkflow:
         )
         if admitted.transfer_id is None:
             # Ending as failed keeps the id free for the transfer once the order reaches a trigger status.
-            raise ApplicationError("the order's status is not a trigger status", type="NotTriggered", non_retryable=True)
+            raise ApplicationError(
+                "the order's status is not a trigger status", type="NotTriggered", non_retryable=True
+            )
         result: TransferOutput = await workflow.execute_activity(
             "transfer_order",
             TransferInput(ref.connection, admitted.transfer_id),
