@@ -156,6 +156,8 @@ async def test_connection_dropped_after_the_erp_committed_does_not_double_the_in
     outcome = await transfer_one(store, order_id)
     assert outcome.adopted
     assert len(world.documents(outcome.transfer_id)) == 1
+    timeline = [event.kind for event in reversed(store.events.list(transfer_id=outcome.transfer_id))]
+    assert timeline == ["order.attempt_failed", "order.transferred"]
 
 
 @pytest.mark.usefixtures("connection")

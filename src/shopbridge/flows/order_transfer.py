@@ -93,11 +93,11 @@ class OrderFlow:
             self._event("order.failed", tid, str(exc))
             raise
         except ShopBridgeError as exc:
-            self.store.ledger.record_failure(tid, str(exc), "transient")
+            self._failed_attempt(tid, str(exc))
             raise
         except Exception as exc:
             # A bug must not leave the row claimed until the lease runs out, nor hide the cause.
-            self.store.ledger.record_failure(tid, f"{type(exc).__name__}: {exc}", "transient")
+            self._failed_attempt(tid, f"{type(exc).__name__}: {exc}")
             raise
 
     async def _transfer_claimed(self, row: TransferRecord) -> TransferOutcome:
@@ -121,10 +121,10 @@ class OrderFlow:
         missing = await self.sink.missing_skus(skus)
         if missing:
             raise DataError(f"the ERP has no article for SKU {', '.join(sorted(missing))}")
-        customer_id = await self._resolve_customer(order)
+        customer_id = await self._resolve_customer(order, tid)
         return await self.sink.create_document(order, customer_id, self.rules.document, tid)
 
-    async def _resolve_customer(self, order: Order) -> str:
+    async def _resolve_customer(self, order: Order, tid: str) -> str:
         """The ERP customer for this buyer: bound before, found by email, or created."""
         key = order.customer.email
         lock = _CUSTOMER_LOCKS.setdefault((self.connection.name, key), asyncio.Lock())
@@ -137,9 +137,14 @@ class OrderFlow:
             customer_id = await self.sink.find_customer(order.customer)
             if customer_id is None:
                 customer_id = await self.sink.create_customer(order.customer, order)
-                self._event("customer.created", None, f"{erp} customer {customer_id} for {key}")
+                self._event("customer.created", tid, f"{erp} customer {customer_id} for {key}")
             bindings.put(self.connection.id, erp, CUSTOMER_ENTITY, customer_id, key)
             return customer_id
+
+    def _failed_attempt(self, tid: str, reason: str) -> None:
+        """Record a failure worth retrying, in the row and on the order's timeline."""
+        self.store.ledger.record_failure(tid, reason, "transient")
+        self._event("order.attempt_failed", tid, reason)
 
     def _not_claimed(self, tid: str) -> TransferOutcome:
         row = self.store.ledger.get(tid)
