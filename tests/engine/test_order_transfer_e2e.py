@@ -210,3 +210,14 @@ async def test_webhook_for_an_unpaid_order_transfers_nothing_until_it_is_paid(
     assert world.documents(world.transfer_id(order_id)) == []
     prestashop.set_order_state(world.shop_state, order_id, 2)
     assert (await poll_and_transfer(client, world, task_queue, order_id)).state == "transferred"
+
+
+async def test_webhook_for_an_order_already_shipped_after_payment_transfers_it(
+    world: World, store: Store, client: Client, task_queue: str
+) -> None:
+    apply_connection(store, world.connection(trigger_statuses=["2"]))
+    order_id = prestashop.place_order(world.shop_state, status=2)
+    prestashop.set_order_state(world.shop_state, order_id, 4)
+    handle = await start_transfer(client, OrderRef(world.name, "1", str(order_id)), task_queue, RETRY_SECONDS)
+    assert handle is not None
+    assert (await handle.result()).state == "transferred"

@@ -105,3 +105,15 @@ async def test_every_order_of_the_repeated_autumn_hour_is_admitted(
     placed = [place_at(world, clock, change + timedelta(minutes=minutes)) for minutes in (-50, -10, 10, 50)]
     result = await poll_at(store, world, change + timedelta(hours=2))
     assert set(placed) <= set(result.admitted)
+
+
+async def test_order_that_passed_through_a_trigger_status_between_polls_is_admitted(
+    world: World, store: Store, clock: ShopClock
+) -> None:
+    apply_connection(store, world.connection(trigger_statuses=["2"], overlap_seconds=300))
+    shipped = place_at(world, clock, START - timedelta(minutes=5), status=2)
+    prestashop.set_order_state(world.shop_state, int(shipped.rsplit("/", 1)[1]), 4)
+    never_paid = place_at(world, clock, START - timedelta(minutes=4), status=10)
+    result = await poll_at(store, world, START)
+    assert shipped in result.admitted
+    assert never_paid not in result.admitted

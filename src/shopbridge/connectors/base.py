@@ -81,6 +81,10 @@ class OrderSource(Connector, Protocol):
         """The whole order; DataError when it cannot be read into the canonical model."""
         ...
 
+    async def status_history(self, order_id: str) -> list[str]:
+        """Every status the order has had, oldest first (its current status last)."""
+        ...
+
 
 @runtime_checkable
 class DocumentSink(Connector, Protocol):

@@ -36,7 +36,7 @@ async def poll_orders(flow: OrderFlow, now: datetime | None = None) -> PollResul
     async for page in flow.source.order_changes(since, run_start):
         for summary in page:
             seen += 1
-            tid = flow.admit(summary.shop, summary.id, summary.status)
+            tid = await flow.admit_summary(summary)
             if tid is not None:
                 admitted.append(tid)
         if page:

@@ -14,7 +14,7 @@ import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from shopbridge.connectors.base import DocumentKind, DocumentRef, DocumentSink, OrderSource
+from shopbridge.connectors.base import DocumentKind, DocumentRef, DocumentSink, OrderSource, OrderSummary
 from shopbridge.errors import ConfigError, DataError, ShopBridgeError, TransientError
 from shopbridge.flows.ids import transfer_id
 from shopbridge.flows.rules import OrderRules
@@ -60,6 +60,19 @@ class OrderFlow:
             self.store.ledger.ensure(tid, self.connection.id, shop, order_id, shop_status=status)
         return tid
 
+    async def admit_summary(self, summary: OrderSummary) -> str | None:
+        """Admit a changed order whose status is, or has been, a trigger status."""
+        return await self._admit_by_history(summary.shop, summary.id, summary.status)
+
+    async def _admit_by_history(self, shop: str, order_id: str, status: str) -> str | None:
+        # An order can pass through a trigger status ("Payment accepted") and on to one that is
+        # not listed ("Shipped") between two polls; its history still shows it was triggered.
+        tid = self.admit(shop, order_id, status)
+        if tid is not None:
+            return tid
+        triggered = [seen for seen in await self.source.status_history(order_id) if seen in self.rules.trigger_statuses]
+        return self.admit(shop, order_id, triggered[0]) if triggered else None
+
     async def admit_by_id(self, shop: str, order_id: str) -> str | None:
         """Admit an order known only by id (a webhook): read its status from the shop."""
         tid = self.transfer_id(shop, order_id)
@@ -71,7 +84,7 @@ class OrderFlow:
             self.store.ledger.ensure(tid, self.connection.id, shop, order_id)
             self._park(tid, f"the shop order cannot be read: {exc}")
             return tid
-        return self.admit(order.shop, order.id, order.status)
+        return await self._admit_by_history(order.shop, order.id, order.status)
 
     async def transfer(self, tid: str) -> TransferOutcome:
         """Write one admitted order to the ERP, exactly once."""

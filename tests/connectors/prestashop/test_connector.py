@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from shopbridge.connectors.prestashop import PrestaShopConnector, PrestaShopSettings
 from shopbridge.errors import ConfigError, DataError, TransientError
 from shopbridge.model import OrderLineKind, OrderState, round_cents
-from shopbridge.sandbox import catalog
+from shopbridge.sandbox import catalog, prestashop
 
 from .emulated import EmulatedShop
 
@@ -232,3 +232,10 @@ async def test_orders_of_another_shop_are_not_listed_in_a_shop_context(shop: Emu
     shop.state.table("orders")[int(moved)]["id_shop"] = "2"
     pages = [page async for page in shop.in_process(shop_id=1).order_changes(MORNING, MORNING)]
     assert [summary.id for page in pages for summary in page] == [kept]
+
+
+async def test_status_history_lists_every_state_the_order_had_oldest_first(shop: EmulatedShop) -> None:
+    order_id = shop.place(MORNING, status=10)
+    prestashop.set_order_state(shop.state, int(order_id), 2)
+    prestashop.set_order_state(shop.state, int(order_id), 4)
+    assert await shop.in_process().status_history(order_id) == ["10", "2", "4"]

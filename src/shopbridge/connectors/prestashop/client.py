@@ -64,6 +64,11 @@ class PrestaShopClient:
         params = {"filter[id_order]": f"[{int(order_id)}]", "display": "full"}
         return rows(await self._get("order_details", "list_order_details", params), "order_details")
 
+    async def list_order_histories(self, order_id: int) -> list[Payload]:
+        """Every state change of one order, oldest first (spec §8.1, order_histories)."""
+        params = {"filter[id_order]": f"[{int(order_id)}]", "display": "[id,id_order_state]", "sort": "[id_ASC]"}
+        return rows(await self._get("order_histories", "list_order_histories", params), "order_histories")
+
     async def list_order_states(self) -> list[Payload]:
         return rows(await self._get("order_states", "list_order_states", {"display": "full"}), "order_states")
 

@@ -155,6 +155,11 @@ class PrestaShopConnector:
             state_map=self.settings.state_map,
         )
 
+    async def status_history(self, order_id: str) -> list[str]:
+        """Every status the order has had, oldest first, read from its order_histories."""
+        histories = await self.client.list_order_histories(_order_number(order_id))
+        return [str(row.get("id_order_state", "")) for row in histories]
+
     async def aclose(self) -> None:
         if self._owns_http:
             await self._http.aclose()
