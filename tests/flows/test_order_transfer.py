@@ -207,3 +207,26 @@ async def test_bad_erp_credentials_stop_the_connection_until_it_is_fixed(world: 
         await transfer_one(store, order_id)
     apply_connection(store, world.connection())
     assert (await transfer_one(store, order_id)).state == "transferred"
+
+
+@pytest.mark.usefixtures("connection")
+@pytest.mark.parametrize(
+    ("table", "field", "value", "reason"),
+    [
+        ("customers", "email", "<script>alert(1)</script>", "email"),
+        ("orders", "total_paid_tax_incl", "99999999999.000000", "out of range"),
+        ("orders", "id_currency", "", "currencies"),
+    ],
+)
+async def test_malformed_shop_order_is_parked_with_a_readable_reason_and_the_next_flows(
+    world: World, store: Store, table: str, field: str, value: str, reason: str
+) -> None:
+    broken = prestashop.place_order(world.shop_state, customer_email="ola.nordmann@example.no")
+    healthy = prestashop.place_order(world.shop_state, customer_email="anna.jensen@example.dk")
+    order_row = world.shop_state.tables["orders"][broken]
+    row = order_row if table == "orders" else world.shop_state.tables[table][int(order_row["id_customer"])]
+    row[field] = value
+    parked = await transfer_one(store, broken)
+    assert parked.state == "parked" and reason in parked.reason
+    assert (await transfer_one(store, healthy)).state == "transferred"
+    assert world.documents(parked.transfer_id) == []
