@@ -55,9 +55,9 @@ async def in_process(orders: int) -> None:
         async with open_order_flow(store, "bench") as flow:
             polled = await poll_orders(flow)
             poll_seconds = time.perf_counter() - started
-            for tid in polled.pending:
+            for row in polled.pending:
                 begin = time.perf_counter()
-                await flow.transfer(tid)
+                await flow.transfer(row.transfer_id)
                 latencies.append(time.perf_counter() - begin)
         total = time.perf_counter() - started
         counts = store.ledger.count_by_state()

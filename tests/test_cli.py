@@ -189,3 +189,29 @@ async def test_up_uses_the_configured_temporal_server_and_starts_none(
         finally:
             if process.poll() is None:
                 process.kill()
+
+
+async def test_worker_and_web_run_apart_against_one_temporal_server(
+    temporal_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    port = free_port()
+    address = temporal_env.client.service_client.config.target_host
+    env = {**os.environ, "SHOPBRIDGE_DATA_DIR": str(tmp_path), "SHOPBRIDGE_WEB_PORT": str(port),
+           "SHOPBRIDGE_TEMPORAL_ADDRESS": address}
+    pipe = subprocess.PIPE
+    with (
+        open(tmp_path / "worker.err", "w") as worker_errors,
+        subprocess.Popen([SHOPBRIDGE, "worker"], env=env, stdout=pipe, stderr=worker_errors, text=True) as worker,
+        subprocess.Popen([SHOPBRIDGE, "web"], env=env, stdout=subprocess.DEVNULL) as web,
+    ):
+        try:
+            assert "worker on queue shopbridge" in (worker.stdout.readline() if worker.stdout else "")
+            assert _get_when_up(f"http://127.0.0.1:{port}/health").json() == {"status": "ok"}
+            for process in (worker, web):
+                process.send_signal(signal.SIGINT)
+                code = process.wait(timeout=30)
+                assert code == 0, (tmp_path / "worker.err").read_text()
+        finally:
+            for process in (worker, web):
+                if process.poll() is None:
+                    process.kill()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -25,9 +26,50 @@ app.add_typer(sync_app, name="sync")
 console = Console()
 
 
+def _leave(code: int) -> None:
+    """Exit once everything we started has stopped, without finalising the interpreter.
+
+    Temporal's native runtime keeps threads that may call into Python while the interpreter
+    finalises, which aborts the process (SIGABRT) after an otherwise clean shutdown.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def _fail(exc: Exception) -> typer.Exit:
     console.print(f"[red]error:[/red] {exc}")
     return typer.Exit(code=1)
+
+
+DEFAULT_TEMPORAL_ADDRESS = "127.0.0.1:7233"
+
+
+def _serve_until_stopped(settings: Settings, *, web: bool = True, worker: bool = True) -> None:
+    """Run the chosen services until Ctrl-C or SIGTERM, then stop them cleanly."""
+    from shopbridge.engine.runtime import Services, run_services, stop_on_signals
+
+    async def announce(services: Services) -> None:
+        where = f"web on {services.web_url}/" if services.web_url else f"worker on queue {settings.task_queue}"
+        console.print(f"ShopBridge is up: {where}  (Ctrl-C stops it)")
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        stop_on_signals(stop)
+        await run_services(settings, stop, web=web, worker=worker, on_ready=announce)
+
+    asyncio.run(main())
+    _leave(0)
+
+
+def _settings(port: int = 0, host: str = "", queue: str = "", external_temporal: bool = False) -> Settings:
+    settings = Settings()
+    settings.web_port = port or settings.web_port
+    settings.web_host = host or settings.web_host
+    settings.task_queue = queue or settings.task_queue
+    if external_temporal:
+        settings.temporal_address = settings.temporal_address or DEFAULT_TEMPORAL_ADDRESS
+    return settings
 
 
 @app.command()
@@ -36,38 +78,13 @@ def up(
     host: Annotated[str, typer.Option(help="Web server address.")] = "",
 ) -> None:
     """Start the Temporal dev server (unless SHOPBRIDGE_TEMPORAL_ADDRESS is set), the worker and the web server."""
-    from shopbridge.engine.runtime import Services, run_services, stop_on_signals
-
-    settings = Settings()
-    settings.web_port = port or settings.web_port
-    settings.web_host = host or settings.web_host
-
-    async def announce(services: Services) -> None:
-        console.print(f"ShopBridge is up: {services.web_url}/  (Ctrl-C stops it)")
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        stop_on_signals(stop)
-        await run_services(settings, stop, on_ready=announce)
-
-    asyncio.run(main())
+    _serve_until_stopped(_settings(port, host))
 
 
 @app.command()
 def worker(queue: Annotated[str, typer.Option(help="Task queue to serve.")] = "") -> None:
     """Run a worker against SHOPBRIDGE_TEMPORAL_ADDRESS (default 127.0.0.1:7233)."""
-    from shopbridge.engine.runtime import run_services, stop_on_signals
-
-    settings = Settings()
-    settings.temporal_address = settings.temporal_address or "127.0.0.1:7233"
-    settings.task_queue = queue or settings.task_queue
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        stop_on_signals(stop)
-        await run_services(settings, stop, web=False)
-
-    asyncio.run(main())
+    _serve_until_stopped(_settings(queue=queue, external_temporal=True), web=False)
 
 
 @app.command()
@@ -76,19 +93,7 @@ def web(
     host: Annotated[str, typer.Option(help="Web server address.")] = "",
 ) -> None:
     """Run the web server alone, starting workflows on SHOPBRIDGE_TEMPORAL_ADDRESS."""
-    from shopbridge.engine.runtime import run_services, stop_on_signals
-
-    settings = Settings()
-    settings.temporal_address = settings.temporal_address or "127.0.0.1:7233"
-    settings.web_port = port or settings.web_port
-    settings.web_host = host or settings.web_host
-
-    async def main() -> None:
-        stop = asyncio.Event()
-        stop_on_signals(stop)
-        await run_services(settings, stop, worker=False)
-
-    asyncio.run(main())
+    _serve_until_stopped(_settings(port, host, external_temporal=True), worker=False)
 
 
 @connections_app.command("apply")
@@ -206,9 +211,9 @@ def demo(
 
     if not once:
         asyncio.run(run_live(seed, port, every, console))
-        return
+        _leave(0)
     result = asyncio.run(run_once(orders, seed, timeout))
     print_summary(result)
     handled = result.get("transferred", 0) + result.get("parked", 0)
     ok = result.get("placed") == orders and handled == orders and result.get("duplicates", 1) == 0
-    sys.exit(0 if ok else 1)
+    _leave(0 if ok else 1)

@@ -24,6 +24,7 @@ from rich.table import Table
 
 from shopbridge.connection_file import apply_connection
 from shopbridge.engine.runtime import Services, run_services
+from shopbridge.flows.ids import transfer_id
 from shopbridge.sandbox import economic, prestashop
 from shopbridge.sandbox.faults import FaultRule
 from shopbridge.sandbox.server import BackgroundServer, free_port
@@ -31,6 +32,7 @@ from shopbridge.settings import Settings
 from shopbridge.store import Store
 
 CONNECTION = "demo"
+SHOP = "1"  # the emulated PrestaShop has one shop
 TRIGGER_STATUS = 2  # "Payment accepted" on a PrestaShop install
 AWAITING_PAYMENT = 10  # "Awaiting bank wire payment": not a trigger until it is paid
 POISON_SKU = "LIMITED-01"  # sold in the shop, unknown to the ERP: orders holding it are parked
@@ -108,7 +110,7 @@ class OrderPlacer:
         order_id = str(response.json()["id"])
         self.world.placed.append(order_id)
         if self.web_url and status == TRIGGER_STATUS:
-            await self.http.post(f"{self.web_url}/webhooks/{CONNECTION}/orders", json={"id": order_id, "shop": "1"})
+            await self.http.post(f"{self.web_url}/webhooks/{CONNECTION}/orders", json={"id": order_id, "shop": SHOP})
         return order_id
 
     async def aclose(self) -> None:
@@ -126,7 +128,7 @@ def summary(world: DemoWorld, store: Store) -> dict[str, int]:
 
 
 def _state_of(store: Store, order_id: str) -> str:
-    row = store.ledger.get(f"{CONNECTION}/1/{order_id}")
+    row = store.ledger.get(transfer_id(CONNECTION, SHOP, order_id))
     return row.state if row is not None else "unseen"
 
 

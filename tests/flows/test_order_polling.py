@@ -94,7 +94,7 @@ async def test_pending_lists_every_admitted_order_not_yet_transferred(
     await poll_at(store, world, START)
     second = place_at(world, clock, START + timedelta(minutes=5))
     result = await poll_at(store, world, START + timedelta(minutes=10))
-    assert set(result.pending) == {first, second}
+    assert {row.transfer_id for row in result.pending} == {first, second}
 
 
 async def test_every_order_of_the_repeated_autumn_hour_is_admitted(

@@ -24,8 +24,7 @@ class OrderActivities:
     async def poll_orders(self, request: PollInput) -> PollOutput:
         async with temporal_errors(), open_order_flow(self.store, request.connection) as flow:
             result = await poll_orders(flow)
-            rows = [self.store.ledger.get(tid) for tid in result.pending]
-            pending = [OrderRef(request.connection, row.shop, row.order_id) for row in rows if row is not None]
+            pending = [OrderRef(request.connection, row.shop, row.order_id) for row in result.pending]
             return PollOutput(seen=result.seen, pending=pending)
 
     @activity.defn(name="admit_order")

@@ -30,7 +30,8 @@ async def sync_orders_now(store: Store, connection: str, progress: Progress | No
     async with open_order_flow(store, connection) as flow:
         polled = await poll_orders(flow)
         report = SyncReport(seen=polled.seen)
-        for done, tid in enumerate(polled.pending, start=1):
+        for done, row in enumerate(polled.pending, start=1):
+            tid = row.transfer_id
             try:
                 outcome = await flow.transfer(tid)
             except ConfigError as exc:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from shopbridge.flows.order_transfer import OrderFlow
+from shopbridge.store import TransferRecord
 
 ORDERS_CURSOR = "orders"
 
@@ -19,7 +20,7 @@ ORDERS_CURSOR = "orders"
 class PollResult:
     seen: int
     admitted: list[str]
-    pending: list[str]
+    pending: list[TransferRecord]
 
 
 async def poll_orders(flow: OrderFlow, now: datetime | None = None) -> PollResult:
@@ -41,5 +42,4 @@ async def poll_orders(flow: OrderFlow, now: datetime | None = None) -> PollResul
                 admitted.append(tid)
         if page:
             cursors.advance(connection_id, ORDERS_CURSOR, min(max(s.updated_at for s in page), run_start))
-    pending = [row.transfer_id for row in flow.store.ledger.pending(connection_id)]
-    return PollResult(seen=seen, admitted=admitted, pending=pending)
+    return PollResult(seen=seen, admitted=admitted, pending=flow.store.ledger.pending(connection_id))
