@@ -132,8 +132,7 @@ def test_demo_once_places_orders_and_reports_no_duplicates(tmp_path: Path) -> No
 
 def test_up_serves_the_web_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     port = free_port()
-    env = {**os.environ, "SHOPBRIDGE_DATA_DIR": str(tmp_path), "SHOPBRIDGE_WEB_PORT": str(port)}
-    env.pop("SHOPBRIDGE_TEMPORAL_ADDRESS", None)
+    env = _process_env(tmp_path, port)
     with subprocess.Popen([SHOPBRIDGE, "up"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as process:
         try:
             assert _get_when_up(f"http://127.0.0.1:{port}/health").json() == {"status": "ok"}
@@ -144,6 +143,14 @@ def test_up_serves_the_web_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
             if process.poll() is None:
                 process.kill()
     assert not _temporal_running_for(tmp_path)
+
+
+def _process_env(data_dir: Path, web_port: int, temporal_address: str | None = None) -> dict[str, str]:
+    env = {**os.environ, "SHOPBRIDGE_DATA_DIR": str(data_dir), "SHOPBRIDGE_WEB_PORT": str(web_port)}
+    env.pop("SHOPBRIDGE_TEMPORAL_ADDRESS", None)
+    if temporal_address is not None:
+        env["SHOPBRIDGE_TEMPORAL_ADDRESS"] = temporal_address
+    return env
 
 
 def _get_when_up(url: str, auth: tuple[str, str] | None = None, timeout: float = 60.0) -> httpx.Response:
@@ -177,9 +184,7 @@ async def test_up_uses_the_configured_temporal_server_and_starts_none(
     temporal_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
     port = free_port()
-    address = temporal_env.client.service_client.config.target_host
-    env = {**os.environ, "SHOPBRIDGE_DATA_DIR": str(tmp_path), "SHOPBRIDGE_WEB_PORT": str(port),
-           "SHOPBRIDGE_TEMPORAL_ADDRESS": address}
+    env = _process_env(tmp_path, port, temporal_env.client.service_client.config.target_host)
     with subprocess.Popen([SHOPBRIDGE, "up"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as process:
         try:
             assert _get_when_up(f"http://127.0.0.1:{port}/health").json() == {"status": "ok"}
@@ -195,9 +200,7 @@ async def test_worker_and_web_run_apart_against_one_temporal_server(
     temporal_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
     port = free_port()
-    address = temporal_env.client.service_client.config.target_host
-    env = {**os.environ, "SHOPBRIDGE_DATA_DIR": str(tmp_path), "SHOPBRIDGE_WEB_PORT": str(port),
-           "SHOPBRIDGE_TEMPORAL_ADDRESS": address}
+    env = _process_env(tmp_path, port, temporal_env.client.service_client.config.target_host)
     pipe = subprocess.PIPE
     with (
         open(tmp_path / "worker.err", "w") as worker_errors,
