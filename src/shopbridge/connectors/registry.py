@@ -11,17 +11,18 @@ from shopbridge.connectors.prestashop import PrestaShopConnector, PrestaShopSett
 from shopbridge.errors import ConfigError
 
 ConnectorFactory = Callable[[Any], Any]
+SystemTable = dict[str, tuple[type[ConnectorSettings], ConnectorFactory]]
 
-SHOP_SYSTEMS: dict[str, tuple[type[ConnectorSettings], ConnectorFactory]] = {
+SHOP_SYSTEMS: SystemTable = {
     "prestashop": (PrestaShopSettings, PrestaShopConnector),
 }
-ERP_SYSTEMS: dict[str, tuple[type[ConnectorSettings], ConnectorFactory]] = {
+ERP_SYSTEMS: SystemTable = {
     "economic": (EconomicSettings, EconomicConnector),
 }
 
 
 def settings_for(
-    systems: dict[str, tuple[type[ConnectorSettings], ConnectorFactory]], values: dict[str, Any]
+    systems: SystemTable, values: dict[str, Any]
 ) -> ConnectorSettings:
     """Validate one side's settings; unknown systems and bad values are configuration errors."""
     system = str(values.get("system", ""))
@@ -34,7 +35,7 @@ def settings_for(
         raise ConfigError(f"invalid {system} settings: {exc}", system=system) from exc
 
 
-def secret_fields(systems: dict[str, tuple[type[ConnectorSettings], ConnectorFactory]], system: str) -> tuple[str, ...]:
+def secret_fields(systems: SystemTable, system: str) -> tuple[str, ...]:
     model, _ = systems[system]
     return tuple(getattr(model, "secret_fields", ()))
 

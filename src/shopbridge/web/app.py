@@ -79,7 +79,7 @@ def create_app(store: Store, temporal: Client | None = None, task_queue: str = "
         store.events.add(
             "order.retry", "retry requested by an operator", connection_id=row.connection_id, transfer_id=transfer_id
         )
-        started = await _start(row.transfer_id.split("/", 1)[0], row.shop, row.order_id)
+        started = await _start(store.connections.by_id(row.connection_id).name, row.shop, row.order_id)
         return {"transfer_id": transfer_id, "state": row.state, "started": started}
 
     @app.post("/webhooks/{connection}/orders", status_code=202)
