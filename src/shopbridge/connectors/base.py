@@ -88,8 +88,21 @@ class OrderSource(Connector, Protocol):
 
 @runtime_checkable
 class DocumentSink(Connector, Protocol):
-    async def find_document(self, reference: str) -> DocumentRef | None:
-        """The document earlier written with this external reference, in any of its states."""
+    # How long a write whose answer was lost may take to show in the ERP's lookups. After an
+    # unknown outcome the flow waits this long and looks again before it writes again.
+    settle_seconds: ClassVar[float]
+
+    async def find_documents(self, reference: str, kind: DocumentKind) -> list[DocumentRef]:
+        """Every document carrying exactly this external reference where a document of `kind` can
+        live, the one to keep first (booked before sent before draft)."""
+        ...
+
+    async def remove_document(self, document: DocumentRef) -> bool:
+        """Delete a stray document ShopBridge wrote; False where the ERP cannot (booked, sent)."""
+        ...
+
+    async def customer_exists(self, customer_id: str) -> bool:
+        """Whether a bound ERP customer still exists (the bookkeeper may delete or merge it)."""
         ...
 
     async def find_customer(self, customer: Customer) -> str | None: ...
