@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from shopbridge.connectors.base import DocumentKind, DocumentSink
+from shopbridge.connectors.base import DocumentKind, DocumentRef, DocumentSink
 from shopbridge.errors import ConfigError, DataError, TransientError
 from shopbridge.model import Address, Customer, Money, Order, OrderLine, OrderLineKind, round_cents
 from shopbridge.sandbox import catalog
@@ -112,6 +112,14 @@ def reference_for(order_id: str) -> str:
     return f"contract-connection/default/{order_id}"
 
 
+
+async def first_document(
+    connector: DocumentSink, reference: str, kind: DocumentKind = DocumentKind.INVOICE
+) -> DocumentRef | None:
+    """The document the flow would adopt for this reference: the first one found, best first."""
+    found = await connector.find_documents(reference, kind)
+    return found[0] if found else None
+
 async def _placed(sink: SinkHarness, placed: Order, kind: DocumentKind = DocumentKind.INVOICE) -> str:
     """Write `placed` as a document the way the order flow does; returns its reference."""
     reference = reference_for(placed.id)
@@ -154,7 +162,7 @@ async def each_document_kind_is_found_by_its_reference(sink: SinkHarness) -> Non
         reference = reference_for(placed.id)
         customer_id = await sink.connector.create_customer(placed.customer, placed)
         created = await sink.connector.create_document(placed, customer_id, kind, reference)
-        found = await sink.connector.find_document(reference)
+        found = await first_document(sink.connector, reference, kind)
         assert found is not None and (found.kind, found.number, found.reference) == (
             created.kind, created.number, reference
         )
@@ -162,32 +170,32 @@ async def each_document_kind_is_found_by_its_reference(sink: SinkHarness) -> Non
 
 async def unknown_reference_finds_nothing(sink: SinkHarness) -> None:
     await _placed(sink, demo_order("3101"))
-    assert await sink.connector.find_document(reference_for("3102")) is None
-    assert await sink.connector.find_document(reference_for("310")) is None
+    assert await first_document(sink.connector, reference_for("3102")) is None
+    assert await first_document(sink.connector, reference_for("310")) is None
 
 
 async def reference_with_query_characters_is_found(sink: SinkHarness) -> None:
     placed = demo_order("A(1)*,$[x]$")
     reference = await _placed(sink, placed)
-    found = await sink.connector.find_document(reference)
+    found = await first_document(sink.connector, reference)
     assert found is not None and found.reference == reference
 
 
 async def booked_invoice_totals_equal_the_order_to_the_ore(sink: SinkHarness) -> None:
     placed = demo_order("4001")
     reference = await _placed(sink, placed)
-    draft = await sink.connector.find_document(reference)
+    draft = await first_document(sink.connector, reference)
     assert draft is not None
     booked = await sink.connector.book_invoice(draft)
     assert booked.kind != draft.kind
-    found = await sink.connector.find_document(reference)
+    found = await first_document(sink.connector, reference)
     assert found is not None and (found.kind, found.number) == (booked.kind, booked.number)
     assert sink.document_totals(reference) == (placed.total_gross.amount, placed.total_vat.amount)
 
 
 async def booking_a_booked_invoice_returns_it_unchanged(sink: SinkHarness) -> None:
     reference = await _placed(sink, demo_order("4101"))
-    draft = await sink.connector.find_document(reference)
+    draft = await first_document(sink.connector, reference)
     assert draft is not None
     booked = await sink.connector.book_invoice(draft)
     assert await sink.connector.book_invoice(booked) == booked
@@ -213,9 +221,9 @@ async def foreign_customer_without_vat_pays_no_vat(sink: SinkHarness) -> None:
 async def rate_limit_is_transient_with_retry_after(sink: SinkHarness) -> None:
     sink.faults.add(FaultRule(kind="status", status=429, retry_after=3, times=1))
     with pytest.raises(TransientError) as caught:
-        await sink.connector.find_document(reference_for("5001"))
+        await first_document(sink.connector, reference_for("5001"))
     assert caught.value.retry_after == 3
-    assert await sink.connector.find_document(reference_for("5001")) is None
+    assert await first_document(sink.connector, reference_for("5001")) is None
 
 
 async def server_error_is_transient(sink: SinkHarness) -> None:
@@ -232,7 +240,7 @@ async def answer_lost_after_commit_is_transient_and_the_document_exists(sink: Si
     sink.faults.add(FaultRule(kind="drop_after_commit", method="POST", path=path, times=1))
     with pytest.raises(TransientError):
         await sink.connector.create_document(placed, customer_id, DocumentKind.INVOICE, reference_for(placed.id))
-    found = await sink.connector.find_document(reference_for(placed.id))
+    found = await first_document(sink.connector, reference_for(placed.id))
     assert found is not None and found.reference == reference_for(placed.id)
 
 
@@ -241,7 +249,7 @@ async def unknown_product_is_a_data_error_and_writes_nothing(sink: SinkHarness) 
     customer_id = await sink.connector.create_customer(placed.customer, placed)
     with pytest.raises(DataError):
         await sink.connector.create_document(placed, customer_id, DocumentKind.INVOICE, reference_for(placed.id))
-    assert await sink.connector.find_document(reference_for(placed.id)) is None
+    assert await first_document(sink.connector, reference_for(placed.id)) is None
     assert sink.document_totals(reference_for(placed.id)) is None
 
 

@@ -11,7 +11,7 @@ import pytest
 from shopbridge.sandbox.faults import ConnectionDropped, FaultRule
 from shopbridge.sandbox.prestashop import DEMO_API_KEY, PrestaShopState, create_app
 from shopbridge.sandbox.server import serving
-from tests.sandbox.prestashop_support import client, clock, error_codes, state
+from tests.sandbox.prestashop.support import client, clock, error_codes, state
 
 __all__ = ["client", "clock", "state"]  # fixtures used by this module
 

@@ -118,7 +118,8 @@ class OrderFlow:
         self._save_snapshot(row.transfer_id, order)
         if order.state in REFUSED_STATES:
             raise DataError(f"the order is {order.state.value} in the shop (status {order.status}); not transferred")
-        document = await self.sink.find_document(row.transfer_id)
+        found = await self.sink.find_documents(row.transfer_id, self.rules.document)
+        document = found[0] if found else None
         adopted = document is not None
         if document is None:
             document = await self._create_document(order, row.transfer_id)

@@ -178,6 +178,18 @@ class EconomicClient:
                 return None
             raise
 
+    async def get_customer(self, number: int) -> dict[str, Any] | None:
+        """The customer, or None when e-conomic has none with that number (deleted or merged)."""
+        try:
+            return await self._request("GET", f"/customers/{number}")
+        except ShopBridgeError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    async def delete_document(self, collection: str, number: int) -> None:
+        await self._request("DELETE", f"/{collection.strip('/')}/{number}")
+
     async def create_order_draft(self, body: Mapping[str, Any]) -> dict[str, Any]:
         return await self._request("POST", "/orders/drafts", body=body)
 

@@ -21,6 +21,7 @@ from shopbridge.errors import ConfigError, DataError
 from shopbridge.model import Customer, Order, OrderLineKind
 
 PRODUCT_NUMBER_MAX = 25  # spec §6 products: productNumber is 1..25 characters
+DRAFT_COLLECTION_OF_KIND = {"draft_invoice": "invoices/drafts", "order": "orders/drafts"}
 
 
 class EconomicSettings(ConnectorSettings):
@@ -61,15 +62,16 @@ class EconomicConnector:
     capabilities: ClassVar[Capabilities] = Capabilities(
         documents=frozenset({DocumentKind.ORDER, DocumentKind.INVOICE})
     )
-    # Where a document written with a reference may be by now, the most advanced state first,
-    # so that a booked invoice wins over a draft that a racing writer left behind.
-    document_collections: ClassVar[tuple[str, ...]] = (
-        "invoices/booked",
-        "invoices/drafts",
-        "orders/drafts",
-        "orders/sent",
-        "orders/archived",
-    )
+    # Where a document of each kind may be by now, the most advanced state first, so that a
+    # booked invoice wins over a draft that a racing writer left behind. Only these are searched:
+    # an app role without access to orders answers 403 on `orders/*` (spec §2 roles).
+    document_collections: ClassVar[dict[DocumentKind, tuple[str, ...]]] = {
+        DocumentKind.INVOICE: ("invoices/booked", "invoices/drafts"),
+        DocumentKind.ORDER: ("orders/archived", "orders/sent", "orders/drafts"),
+    }
+    # e-conomic has no idempotency key; under load a POST that timed out on our side can commit
+    # seconds later, and a new document reaches filtered lists later still.
+    settle_seconds: ClassVar[float] = 10.0
     draft_collections: ClassVar[dict[DocumentKind, str]] = {
         DocumentKind.ORDER: "orders/drafts",
         DocumentKind.INVOICE: "invoices/drafts",
@@ -97,13 +99,25 @@ class EconomicConnector:
             message = f"{self.settings.url} does not answer like e-conomic: {error.message}"
             raise ConfigError(message, system=SYSTEM, operation=error.operation, status=error.status) from error
 
-    async def find_document(self, reference: str) -> DocumentRef | None:
-        """The document carrying `reference` in `references.other` (spec §5, idempotency)."""
-        for collection in self.document_collections:
+    async def find_documents(self, reference: str, kind: DocumentKind) -> list[DocumentRef]:
+        """Documents carrying exactly `reference` in `references.other` (spec §5, idempotency)."""
+        found: list[DocumentRef] = []
+        for collection in self.document_collections[kind]:
             for payload in await self.client.find_documents(collection, reference):
                 if _carries_reference(payload, reference):
-                    return document_ref_from_economic(collection, payload)
-        return None
+                    found.append(document_ref_from_economic(collection, payload))
+        return found
+
+    async def remove_document(self, document: DocumentRef) -> bool:
+        """Delete a draft (spec §6); booked invoices and sent or archived orders stay."""
+        collection = DRAFT_COLLECTION_OF_KIND.get(document.kind)
+        if collection is None:
+            return False
+        await self.client.delete_document(collection, int(document.number))
+        return True
+
+    async def customer_exists(self, customer_id: str) -> bool:
+        return await self.client.get_customer(_customer_number(customer_id)) is not None
 
     async def find_customer(self, customer: Customer) -> str | None:
         """The customer with this email; the lowest number wins when there are several."""
@@ -143,10 +157,10 @@ class EconomicConnector:
             booked = await self.client.book_invoice(int(document.number))
         except DataError:
             # The draft may be gone because an earlier attempt booked it and lost the answer.
-            earlier = await self.find_document(document.reference) if document.reference else None
-            if earlier is None or earlier.kind != "booked_invoice":
+            found = await self.find_documents(document.reference, DocumentKind.INVOICE) if document.reference else []
+            if not found or found[0].kind != "booked_invoice":
                 raise
-            return earlier
+            return found[0]
         return document_ref_from_economic("invoices/booked", booked)
 
     async def aclose(self) -> None:
@@ -192,9 +206,8 @@ class EconomicConnector:
 def _carries_reference(payload: dict[str, Any], reference: str) -> bool:
     """e-conomic compares filter strings case-insensitively (spec §3); we need the exact value."""
     references = payload.get("references")
-    if not isinstance(references, dict) or "other" not in references:
-        return True  # the collection was filtered on it; trust the filter when the field is not shown
-    return str(references["other"]) == reference
+    # Fail closed: a document that does not show our reference is not proven ours.
+    return isinstance(references, dict) and str(references.get("other", "")) == reference
 
 
 def _customer_number(customer_id: str) -> int:

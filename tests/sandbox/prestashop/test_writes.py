@@ -6,7 +6,7 @@ import httpx
 from lxml import etree
 
 from shopbridge.sandbox.prestashop import PrestaShopState, place_order
-from tests.sandbox.prestashop_support import (
+from tests.sandbox.prestashop.support import (
     FakeClock,
     client,
     clock,

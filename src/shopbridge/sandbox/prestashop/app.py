@@ -56,7 +56,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from shopbridge.sandbox.faults import ASGIApp, FaultInjectionMiddleware
-from shopbridge.sandbox.prestashop_query import (
+from shopbridge.sandbox.prestashop.documents import create_entities, delete_entities, parse_entities, update_entities
+from shopbridge.sandbox.prestashop.query import (
     WebserviceError,
     apply_limit,
     did_you_mean,
@@ -70,7 +71,7 @@ from shopbridge.sandbox.prestashop_query import (
     row_matches,
     sort_rows,
 )
-from shopbridge.sandbox.prestashop_render import (
+from shopbridge.sandbox.prestashop.render import (
     JSON_CONTENT_TYPE,
     XML_CONTENT_TYPE,
     RenderContext,
@@ -80,20 +81,9 @@ from shopbridge.sandbox.prestashop_render import (
     render_schema,
     render_single,
 )
-from shopbridge.sandbox.prestashop_schema import RESOURCES, ResourceSpec
-from shopbridge.sandbox.prestashop_seed import add_product, place_order, seeded_state
-from shopbridge.sandbox.prestashop_store import DEMO_API_KEY, PrestaShopState, Row, entity_view, set_order_state
-from shopbridge.sandbox.prestashop_writes import create_entities, delete_entities, parse_entities, update_entities
-
-__all__ = [
-    "DEMO_API_KEY",
-    "PrestaShopState",
-    "add_product",
-    "create_app",
-    "place_order",
-    "seeded_state",
-    "set_order_state",
-]
+from shopbridge.sandbox.prestashop.schema import RESOURCES, ResourceSpec
+from shopbridge.sandbox.prestashop.seed import place_order
+from shopbridge.sandbox.prestashop.state import PrestaShopState, Row, entity_view
 
 REALM = ('Basic realm="Welcome to PrestaShop Webservice, please enter the authentication key as the login. '
          'No password required."')

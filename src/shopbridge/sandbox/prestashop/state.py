@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shopbridge.sandbox.faults import FaultPlan
-from shopbridge.sandbox.prestashop_schema import RESOURCES, ResourceSpec
+from shopbridge.sandbox.prestashop.schema import RESOURCES, ResourceSpec
 
 Row = dict[str, Any]
 DEMO_API_KEY = "SHOPBRIDGE0DEMO0PRESTASHOP0KEY01"

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from hypothesis import given, strategies as st
 
-from shopbridge.sandbox.prestashop_query import (
+from shopbridge.sandbox.prestashop.query import (
     WebserviceError,
     apply_limit,
     matches_expression,
@@ -21,7 +21,7 @@ from shopbridge.sandbox.prestashop_query import (
     row_matches,
     sort_rows,
 )
-from shopbridge.sandbox.prestashop_schema import RESOURCES, parse_fields
+from shopbridge.sandbox.prestashop.schema import RESOURCES, parse_fields
 
 ORDERS = RESOURCES["orders"]
 PRODUCTS = RESOURCES["products"]

@@ -24,7 +24,7 @@ from shopbridge.sandbox.economic import (
     get_document,
     seeded_state,
 )
-from shopbridge.sandbox.economic_query import encode_id
+from shopbridge.sandbox.economic.query import encode_id
 from shopbridge.sandbox.faults import FaultRule
 from shopbridge.sandbox.server import serving
 

@@ -10,7 +10,7 @@ import pytest
 
 from shopbridge.sandbox.prestashop import DEMO_API_KEY, PrestaShopState, create_app, place_order
 from shopbridge.sandbox.server import serving
-from tests.sandbox.prestashop_support import (
+from tests.sandbox.prestashop.support import (
     BASE_URL,
     XLINK_HREF,
     FakeClock,

@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from shopbridge.sandbox.economic_query import MISSING, Json
+from shopbridge.sandbox.economic.query import MISSING, Json
 
 ErrorPath = tuple[str | int, ...]
 

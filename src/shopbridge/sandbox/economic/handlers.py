@@ -11,8 +11,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from shopbridge.sandbox.economic_documents import book_draft, parse_booking, validate_document
-from shopbridge.sandbox.economic_errors import (
+from shopbridge.sandbox.economic.documents import book_draft, parse_booking, validate_document
+from shopbridge.sandbox.economic.errors import (
     DOES_NOT_EXIST,
     VALIDATION_HINT,
     VALIDATION_MESSAGE,
@@ -21,7 +21,7 @@ from shopbridge.sandbox.economic_errors import (
     error_body,
     parse_json_body,
 )
-from shopbridge.sandbox.economic_query import (
+from shopbridge.sandbox.economic.query import (
     Json,
     check_filterable,
     decode_id,
@@ -35,7 +35,7 @@ from shopbridge.sandbox.economic_query import (
     to_wire,
     with_links,
 )
-from shopbridge.sandbox.economic_state import (
+from shopbridge.sandbox.economic.state import (
     COLLECTIONS,
     Collection,
     EconomicState,

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from shopbridge.sandbox import catalog
 from shopbridge.sandbox.prestashop import PrestaShopState, add_product, place_order, seeded_state, set_order_state
-from tests.sandbox.prestashop_support import FakeClock
+from tests.sandbox.prestashop.support import FakeClock
 
 CENT = Decimal("0.01")
 SHOP = seeded_state(clock=FakeClock())

@@ -11,10 +11,10 @@ from urllib.parse import unquote_plus
 
 from lxml import etree
 
-from shopbridge.sandbox.prestashop_query import WebserviceError, php_intval
-from shopbridge.sandbox.prestashop_schema import DECIMAL_PLACES, FieldSpec, ResourceSpec
-from shopbridge.sandbox.prestashop_seed import password_hash
-from shopbridge.sandbox.prestashop_store import (
+from shopbridge.sandbox.prestashop.query import WebserviceError, php_intval
+from shopbridge.sandbox.prestashop.schema import DECIMAL_PLACES, FieldSpec, ResourceSpec
+from shopbridge.sandbox.prestashop.seed import password_hash
+from shopbridge.sandbox.prestashop.state import (
     PrestaShopState,
     Row,
     add_stock_row,

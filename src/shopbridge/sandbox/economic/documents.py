@@ -8,7 +8,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from shopbridge.sandbox.economic_errors import (
+from shopbridge.sandbox.economic.errors import (
     DOES_NOT_EXIST,
     NO_IDENTIFIER,
     QUANTITY_REQUIRED,
@@ -16,7 +16,7 @@ from shopbridge.sandbox.economic_errors import (
     AnnotatedErrors,
     ErrorPath,
 )
-from shopbridge.sandbox.economic_query import MISSING, REFERENCE_KEYS, Json, decode_id
+from shopbridge.sandbox.economic.query import MISSING, REFERENCE_KEYS, Json, decode_id
 
 Tables = Mapping[str, Mapping[Any, Json]]
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from lxml import etree
 
-from shopbridge.sandbox.prestashop_query import Display, Row, WebserviceError
-from shopbridge.sandbox.prestashop_schema import AssociationSpec, FieldSpec, ResourceSpec
+from shopbridge.sandbox.prestashop.query import Display, Row, WebserviceError
+from shopbridge.sandbox.prestashop.schema import AssociationSpec, FieldSpec, ResourceSpec
 
 XLINK = "http://www.w3.org/1999/xlink"
 HREF = f"{{{XLINK}}}href"

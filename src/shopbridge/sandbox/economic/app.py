@@ -48,8 +48,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from shopbridge.sandbox.economic_errors import ApiError
-from shopbridge.sandbox.economic_handlers import (
+from shopbridge.sandbox.economic.errors import ApiError
+from shopbridge.sandbox.economic.handlers import (
     Call,
     Handler,
     book_invoice,
@@ -73,34 +73,13 @@ from shopbridge.sandbox.economic_handlers import (
     show_sandbox_state,
     show_self,
 )
-from shopbridge.sandbox.economic_query import QueryError
-from shopbridge.sandbox.economic_seed import add_customer, add_product, seeded_state
-from shopbridge.sandbox.economic_state import (
+from shopbridge.sandbox.economic.query import QueryError
+from shopbridge.sandbox.economic.state import (
     COLLECTIONS,
-    DEMO_AGREEMENT_GRANT_TOKEN,
-    DEMO_APP_SECRET_TOKEN,
     Collection,
     EconomicState,
-    TokenBucket,
-    documents_by_reference,
-    find_document,
-    get_document,
 )
 from shopbridge.sandbox.faults import ASGIApp, FaultInjectionMiddleware
-
-__all__ = [
-    "DEMO_AGREEMENT_GRANT_TOKEN",
-    "DEMO_APP_SECRET_TOKEN",
-    "EconomicState",
-    "TokenBucket",
-    "add_customer",
-    "add_product",
-    "create_app",
-    "documents_by_reference",
-    "find_document",
-    "get_document",
-    "seeded_state",
-]
 
 READ_ONLY_DEMO_TOKEN = "demo"
 STATE_PATH = "/_sandbox/state"

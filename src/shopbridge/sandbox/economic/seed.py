@@ -7,8 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from shopbridge.sandbox import catalog
-from shopbridge.sandbox.economic_query import Json
-from shopbridge.sandbox.economic_state import COLLECTIONS, EconomicState, store_customer, store_product
+from shopbridge.sandbox.economic.query import Json
+from shopbridge.sandbox.economic.state import COLLECTIONS, EconomicState, store_customer, store_product
 
 
 def seeded_state(seed: int = 0) -> EconomicState:

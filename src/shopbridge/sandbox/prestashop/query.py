@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from shopbridge.sandbox.prestashop_schema import FieldSpec, ResourceSpec
+from shopbridge.sandbox.prestashop.schema import FieldSpec, ResourceSpec
 
 Row = dict[str, Any]
 DATE_FIELDS = ("date_add", "date_upd")

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 from hypothesis import given, strategies as st
 
-from shopbridge.sandbox.economic_query import (
+from shopbridge.sandbox.economic.query import (
     MAX_IN_VALUES,
     PageRequest,
     QueryError,

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from shopbridge.sandbox.economic_documents import validate_customer, validate_product
-from shopbridge.sandbox.economic_errors import VALIDATION_HINT, ApiError
-from shopbridge.sandbox.economic_query import REFERENCE_KEYS, Json
+from shopbridge.sandbox.economic.documents import validate_customer, validate_product
+from shopbridge.sandbox.economic.errors import VALIDATION_HINT, ApiError
+from shopbridge.sandbox.economic.query import REFERENCE_KEYS, Json
 from shopbridge.sandbox.faults import FaultPlan
 
 DEMO_APP_SECRET_TOKEN = "shopbridge-demo-app-secret"

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from shopbridge.sandbox import catalog
-from shopbridge.sandbox.prestashop_store import (
+from shopbridge.sandbox.prestashop.state import (
     DEMO_API_KEY,
     PrestaShopState,
     Row,
