@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
@@ -96,3 +97,18 @@ async def test_control_endpoint_replaces_lists_and_clears_the_rules(state: Prest
     assert listed["rules"][0]["times"] == 1 and listed["fired"] == 1
     assert cleared["rules"] == [] and not state.faults.rules
     assert invalid.status_code == 400
+
+
+async def test_late_commit_answers_nothing_in_time_but_commits_afterwards(state: PrestaShopState) -> None:
+    shop = state
+    shop.faults.add(FaultRule(kind="late_commit", method="POST", path="/api/order_histories", seconds=0.6))
+    with serving(create_app(shop)) as server:
+        async with httpx.AsyncClient(base_url=server.url, auth=(DEMO_API_KEY, ""), timeout=0.2) as http:
+            histories_before = len(shop.tables["order_histories"])
+            with pytest.raises(httpx.ReadTimeout):
+                await http.post("/api/order_histories", content=STATE_CHANGE)
+            assert len(shop.tables["order_histories"]) == histories_before  # nothing yet when the client gives up
+            deadline = time.monotonic() + 3
+            while len(shop.tables["order_histories"]) == histories_before and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            assert len(shop.tables["order_histories"]) == histories_before + 1  # ... and then it commits

@@ -1,5 +1,11 @@
-"""Fault injection shared by every emulator: latency, 429 with Retry-After, 5xx, timeouts and
-connections dropped after the write committed.
+"""Fault injection shared by every emulator: latency, 429 with Retry-After, 5xx, timeouts,
+connections dropped after the write committed, writes that commit after the client gave up and
+new records that reach filtered lists only later.
+
+`late_commit` holds the request for `seconds` (longer than the client waits), then lets the app
+commit it whether or not anyone still listens: the client sees a timeout, the ERP has the write.
+`delayed_visibility` does nothing to the request itself; an emulator asks the plan how long a
+record created under the rule's path stays out of filtered lists (`visibility_delay`).
 
 `FaultInjectionMiddleware` wraps an emulator's ASGI app. Rules live in a `FaultPlan` that tests
 change in-process and operators change over HTTP at `/_sandbox/faults` (GET lists, PUT replaces,
@@ -10,6 +16,7 @@ time) with the given probability; the plan's RNG is seeded so a run can be repea
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -23,7 +30,9 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 ErrorBody = Callable[[int], tuple[bytes, str]]
 
-FaultKind = Literal["latency", "status", "timeout", "drop_after_commit"]
+FaultKind = Literal["latency", "status", "timeout", "drop_after_commit", "late_commit", "delayed_visibility"]
+# Kinds that describe how the emulator behaves rather than acting on one request.
+PASSIVE_KINDS = frozenset({"delayed_visibility"})
 CONTROL_PATH = "/_sandbox/faults"
 
 
@@ -63,16 +72,33 @@ class FaultPlan:
     def clear(self) -> None:
         self.rules.clear()
 
+    def visibility_delay(self, path: str) -> float:
+        """Seconds a record created now under `path` stays out of filtered lists."""
+        passive = [rule for rule in self.rules if rule.kind == "delayed_visibility" and rule.matches("POST", path)]
+        delays = [rule.seconds for rule in passive if self._random.random() < rule.probability]
+        return max(delays, default=0.0)
+
     def draw(self, method: str, path: str) -> list[FaultRule]:
         """The rules that fire for this request, each spending one of its `times`."""
         fired = []
         for rule in self.rules:
+            if rule.kind in PASSIVE_KINDS:
+                continue
             if rule.matches(method, path) and self._random.random() < rule.probability:
                 if rule.times is not None:
                     rule.times -= 1
                 fired.append(rule)
         self.fired += len(fired)
         return fired
+
+
+async def _read_body(receive: Receive) -> bytes:
+    body = b""
+    while True:
+        message = await receive()
+        body += bytes(message.get("body", b""))
+        if not message.get("more_body"):
+            return body
 
 
 def _default_error_body(status: int) -> tuple[bytes, str]:
@@ -86,6 +112,7 @@ class FaultInjectionMiddleware:
         self.app = app
         self.plan = plan
         self.error_body = error_body
+        self._late: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -108,6 +135,9 @@ class FaultInjectionMiddleware:
                 return
             elif rule.kind == "drop_after_commit":
                 drop = True
+            elif rule.kind == "late_commit":
+                await self._commit_late(scope, receive, send, rule.seconds)
+                return
         if drop:
             await self._run_then_drop(scope, receive, send)
         else:
@@ -126,15 +156,37 @@ class FaultInjectionMiddleware:
         await send({"type": "http.response.body", "body": b"{", "more_body": True})
         raise ConnectionDropped(f"injected drop after commit on {scope['method']} {scope['path']}")
 
+    async def _commit_late(self, scope: Scope, receive: Receive, send: Send, seconds: float) -> None:
+        """Read the request, wait past the client's patience, then commit it in a task of its own
+        so that neither the client leaving nor the server cancelling this request can stop it."""
+        body = await _read_body(receive)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return {"type": "http.disconnect"}
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def answer_if_anyone_listens(message: Message) -> None:
+            with contextlib.suppress(Exception):
+                await send(message)
+
+        async def commit() -> None:
+            await asyncio.sleep(seconds)
+            await self.app(scope, replay, answer_if_anyone_listens)
+
+        task = asyncio.create_task(commit())
+        self._late.add(task)
+        task.add_done_callback(self._late.discard)
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.shield(task)
+
     async def _control(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"]
         if method == "PUT":
-            body = b""
-            while True:
-                message = await receive()
-                body += message.get("body", b"")
-                if not message.get("more_body"):
-                    break
+            body = await _read_body(receive)
             try:
                 rules = [FaultRule(**item) for item in json.loads(body or b"[]")]
             except (ValueError, TypeError) as exc:

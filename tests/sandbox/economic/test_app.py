@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -537,3 +538,18 @@ async def test_order_to_booked_invoice_over_loopback_http(state: EconomicState) 
     assert customer["self"].startswith(server.url) and product.json()["productNumber"] == "Ø 1/2"
     assert money(booked.json()["grossAmount"]) == Decimal("20.00")
     assert documents_by_reference(state)["WEB-LOOP"] == [("invoices/booked", booked.json()["bookedInvoiceNumber"])]
+
+
+async def test_delayed_visibility_keeps_a_new_document_out_of_filtered_lists_for_a_while(
+    state: EconomicState, client: httpx.AsyncClient, customer_number: int
+) -> None:
+    state.faults.add(FaultRule(kind="delayed_visibility", path="/invoices/drafts", seconds=0.5))
+    created = await client.post("/invoices/drafts", json=document(customer_number, line("MUG-01", 1)))
+    assert created.status_code == 201
+    number = created.json()["draftInvoiceNumber"]
+    by_reference = {"filter": "references.other$eq:WEB-1001"}
+    assert (await client.get("/invoices/drafts", params=by_reference)).json()["collection"] == []
+    assert (await client.get(f"/invoices/drafts/{number}")).status_code == 200  # it exists all the same
+    await asyncio.sleep(0.6)
+    listed = (await client.get("/invoices/drafts", params=by_reference)).json()["collection"]
+    assert [item["draftInvoiceNumber"] for item in listed] == [number]

@@ -78,6 +78,7 @@ from shopbridge.sandbox.economic.state import (
     COLLECTIONS,
     Collection,
     EconomicState,
+    hide_new_records,
 )
 from shopbridge.sandbox.faults import ASGIApp, FaultInjectionMiddleware
 
@@ -100,7 +101,12 @@ def _endpoint(state: EconomicState, handler: Handler, collection: Collection | N
                 return error_response(state, ApiError(429, ""), headers)
             day = state.clock().astimezone(UTC).date().isoformat()
             state.calls_by_day[day] = state.calls_by_day.get(day, 0) + 1
-            return await handler(Call(request, state, collection))
+            if request.method != "POST":
+                return await handler(Call(request, state, collection))
+            before = {path: set(table) for path, table in state.tables.items()}
+            response = await handler(Call(request, state, collection))
+            hide_new_records(state, before, state.faults.visibility_delay(request.url.path))
+            return response
         except QueryError as error:
             return error_response(state, ApiError(400, str(error)))
         except ApiError as error:

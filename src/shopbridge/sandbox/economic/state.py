@@ -101,6 +101,8 @@ class EconomicState:
     tables: dict[str, dict[Any, Json]] = field(default_factory=lambda: {path: {} for path in COLLECTIONS})
     next_numbers: dict[str, int] = field(default_factory=lambda: dict(FIRST_NUMBERS))
     calls_by_day: dict[str, int] = field(default_factory=dict)
+    # (collection, key) → monotonic time from which a new record shows in filtered lists.
+    hidden_until: dict[tuple[str, Any], float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed)
@@ -119,6 +121,21 @@ class EconomicState:
             number += 1
         self.next_numbers[series] = number + 1
         return number
+
+
+def hide_new_records(state: EconomicState, before: dict[str, set[Any]], seconds: float) -> None:
+    """Keep records created since `before` out of filtered lists for `seconds` (fault plan)."""
+    if seconds <= 0:
+        return
+    until = time.monotonic() + seconds
+    for path, table in state.tables.items():
+        for key in table.keys() - before.get(path, set()):
+            state.hidden_until[(path, key)] = until
+
+
+def visible_in_filtered_lists(state: EconomicState, path: str, key: Any) -> bool:
+    until = state.hidden_until.get((path, key))
+    return until is None or until <= time.monotonic()
 
 
 def find_document(state: EconomicState, collection: str, number: int) -> Json | None:
