@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -10,7 +11,7 @@ from typing import TypeVar
 
 import pytest
 
-from shopbridge.store import SecretBox, Store, TransferNotFound, TransferRecord
+from shopbridge.store import SecretBox, Store, TransferClaim, TransferNotFound, TransferRecord
 
 T = TypeVar("T")
 LEASE = 60.0
@@ -74,7 +75,7 @@ def test_the_same_order_under_another_transfer_id_is_refused(
         store.ledger.ensure("some-other-id", connection_id, "1", "42")
 
 
-def _ensure_then_claim(worker: Store, connection_id: int, order_id: str) -> tuple[bool, TransferRecord | None]:
+def _ensure_then_claim(worker: Store, connection_id: int, order_id: str) -> tuple[bool, TransferClaim | None]:
     transfer_id = _transfer_id(connection_id, order_id)
     _, created = worker.ledger.ensure(transfer_id, connection_id, "1", order_id)
     return created, worker.ledger.claim(transfer_id, LEASE)
@@ -92,41 +93,93 @@ def test_concurrent_ensure_and_claim_yield_one_row_and_one_claim(
             )
             assert sorted(created for created, _ in outcomes) == [False, True]
             claims = [claim for _, claim in outcomes if claim is not None]
-            assert len(claims) == 1 and claims[0].attempts == 1
+            assert len(claims) == 1 and claims[0].record.attempts == 1
     assert store.ledger.count_by_state(connection_id)["in_progress"] == 10
     assert len(store.ledger.list(connection_id)) == 10
 
 
-def test_claim_takes_a_pending_row_with_a_lease(store: Store, connection_id: int) -> None:
-    pending = _pending(store, connection_id)
-    now = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
-    claimed = store.ledger.claim(pending.transfer_id, LEASE, now=now)
-    assert claimed is not None
-    assert (claimed.state, claimed.attempts) == ("in_progress", 1)
-    assert claimed.lease_until == now + timedelta(seconds=LEASE)
+def _claimed(store: Store, connection_id: int, order_id: str = "42", lease: float = LEASE) -> TransferClaim:
+    claim = store.ledger.claim(_pending(store, connection_id, order_id).transfer_id, lease)
+    assert claim is not None
+    return claim
 
 
-def test_claim_respects_a_live_lease_and_retakes_a_lapsed_one(
-    store: Store, connection_id: int
+def test_claim_takes_a_pending_row_with_a_lease_on_the_database_clock(store: Store, connection_id: int) -> None:
+    claim = _claimed(store, connection_id)
+    assert (claim.record.state, claim.record.attempts, claim.record.claim_token) == ("in_progress", 1, claim.token)
+    assert claim.record.lease_until == claim.claimed_at + timedelta(seconds=LEASE)
+    assert abs((claim.claimed_at - datetime.now(UTC)).total_seconds()) < 5
+
+
+def test_claim_respects_a_live_lease_and_retakes_a_lapsed_one(store: Store, connection_id: int) -> None:
+    first = _claimed(store, connection_id, lease=0.3)
+    assert store.ledger.claim(first.transfer_id, 0.3) is None
+    time.sleep(0.4)
+    retaken = store.ledger.claim(first.transfer_id, LEASE)
+    assert retaken is not None and retaken.record.attempts == 2 and retaken.token != first.token
+
+
+def test_a_worker_whose_clock_runs_ahead_cannot_take_a_live_lease(
+    store: Store, connection_id: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pending = _pending(store, connection_id)
-    now = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
-    store.ledger.claim(pending.transfer_id, LEASE, now=now)
-    during_lease = now + timedelta(seconds=LEASE - 1)
-    assert store.ledger.claim(pending.transfer_id, LEASE, now=during_lease) is None
-    after_lease = now + timedelta(seconds=LEASE + 1)
-    retaken = store.ledger.claim(pending.transfer_id, LEASE, now=after_lease)
-    assert retaken is not None and retaken.attempts == 2
-    assert retaken.lease_until == after_lease + timedelta(seconds=LEASE)
+    held = _claimed(store, connection_id)
+    ahead = datetime.now(UTC) + timedelta(hours=1)
+    for module in ("shopbridge.store.ledger", "shopbridge.store.database"):
+        monkeypatch.setattr(f"{module}.utcnow", lambda: ahead)
+    assert store.ledger.claim(held.transfer_id, LEASE) is None
+    assert store.ledger.pending(connection_id) == []
+
+
+def test_an_attempt_that_lost_its_claim_can_record_nothing(store: Store, connection_id: int) -> None:
+    stale = _claimed(store, connection_id, lease=0.2)
+    time.sleep(0.3)
+    current = store.ledger.claim(stale.transfer_id, LEASE)
+    assert current is not None
+    assert store.ledger.renew(stale, LEASE) is False
+    assert store.ledger.begin_write(stale, LEASE) is False
+    assert store.ledger.mark_transferred(stale, "draft_invoice", "7") is None
+    store.ledger.record_failure(stale.transfer_id, "stale", "transient", stale)
+    store.ledger.mark_parked(stale.transfer_id, "stale", stale)
+    row = store.ledger.get(stale.transfer_id)
+    assert row is not None and (row.state, row.claim_token, row.document_number) == ("in_progress", current.token, None)
+    assert store.ledger.mark_transferred(current, "draft_invoice", "8") is not None
+
+
+def test_renew_extends_the_lease_of_the_holder(store: Store, connection_id: int) -> None:
+    claim = _claimed(store, connection_id, lease=0.3)
+    time.sleep(0.2)
+    assert store.ledger.renew(claim, 0.3)
+    time.sleep(0.2)
+    assert store.ledger.claim(claim.transfer_id, LEASE) is None  # would have lapsed without the renewal
+
+
+def test_a_write_in_doubt_makes_the_next_attempt_wait_for_the_erp_to_settle(store: Store, connection_id: int) -> None:
+    claim = _claimed(store, connection_id)
+    assert store.ledger.begin_write(claim, LEASE)
+    doubtful = store.ledger.write_in_doubt(claim, "read timeout on POST", settle_seconds=20)
+    assert doubtful is not None and (doubtful.state, doubtful.in_doubt, doubtful.claim_token) == ("pending", True, None)
+    retry = store.ledger.claim(claim.transfer_id, LEASE)
+    assert retry is not None and retry.record.write_started_at is not None
+    not_before = retry.write_not_before(write_window_seconds=15)
+    assert not_before is not None and not_before - retry.claimed_at > timedelta(seconds=14)
+
+
+def test_a_write_known_not_sent_leaves_nothing_to_wait_for(store: Store, connection_id: int) -> None:
+    claim = _claimed(store, connection_id)
+    store.ledger.begin_write(claim, LEASE)
+    store.ledger.write_not_sent(claim)
+    store.ledger.record_failure(claim.transfer_id, "429", "transient", claim)
+    retry = store.ledger.claim(claim.transfer_id, LEASE)
+    assert retry is not None and retry.write_not_before(15) is None
 
 
 def test_transferred_and_parked_rows_cannot_be_claimed(store: Store, connection_id: int) -> None:
-    done, parked = _pending(store, connection_id, "1"), _pending(store, connection_id, "2")
-    store.ledger.mark_transferred(done.transfer_id, "order", "10001")
+    done = _claimed(store, connection_id, "1")
+    store.ledger.mark_transferred(done, "order", "10001")
+    parked = _pending(store, connection_id, "2")
     store.ledger.mark_parked(parked.transfer_id, "unknown VAT code")
-    far_future = datetime(2100, 1, 1, tzinfo=UTC)
-    assert store.ledger.claim(done.transfer_id, LEASE, now=far_future) is None
-    assert store.ledger.claim(parked.transfer_id, LEASE, now=far_future) is None
+    assert store.ledger.claim(done.transfer_id, LEASE) is None
+    assert store.ledger.claim(parked.transfer_id, LEASE) is None
 
 
 def test_claim_of_an_unknown_transfer_is_none(store: Store) -> None:
@@ -134,32 +187,24 @@ def test_claim_of_an_unknown_transfer_is_none(store: Store) -> None:
 
 
 def test_mark_transferred_records_the_document(store: Store, connection_id: int) -> None:
-    pending = _pending(store, connection_id)
-    store.ledger.claim(pending.transfer_id, LEASE)
-    store.ledger.record_failure(pending.transfer_id, "timeout", "transient")
-    store.ledger.claim(pending.transfer_id, LEASE)
-    done = store.ledger.mark_transferred(pending.transfer_id, "invoice", "20045")
-    assert (done.state, done.document_kind, done.document_number) == (
-        "transferred",
-        "invoice",
-        "20045",
-    )
+    first = _claimed(store, connection_id)
+    store.ledger.record_failure(first.transfer_id, "timeout", "transient", first)
+    second = store.ledger.claim(first.transfer_id, LEASE)
+    assert second is not None
+    done = store.ledger.mark_transferred(second, "invoice", "20045")
+    assert done is not None
+    assert (done.state, done.document_kind, done.document_number) == ("transferred", "invoice", "20045")
     assert done.lease_until is None and done.last_error is None and done.error_kind is None
     assert done.transferred_at is not None and done.transferred_at.tzinfo is UTC
-    assert done.attempts == 2
+    assert done.attempts == 2 and done.claim_token is None
 
 
 def test_record_failure_hands_the_row_back_for_retry(store: Store, connection_id: int) -> None:
-    pending = _pending(store, connection_id)
-    store.ledger.claim(pending.transfer_id, LEASE)
-    failed = store.ledger.record_failure(pending.transfer_id, "503 from e-conomic", "transient")
-    assert (failed.state, failed.last_error, failed.error_kind) == (
-        "pending",
-        "503 from e-conomic",
-        "transient",
-    )
+    claim = _claimed(store, connection_id)
+    failed = store.ledger.record_failure(claim.transfer_id, "503 from e-conomic", "transient", claim)
+    assert (failed.state, failed.last_error, failed.error_kind) == ("pending", "503 from e-conomic", "transient")
     assert failed.lease_until is None
-    assert store.ledger.claim(pending.transfer_id, LEASE) is not None
+    assert store.ledger.claim(claim.transfer_id, LEASE) is not None
 
 
 def test_record_failure_rejects_unknown_error_kinds(store: Store, connection_id: int) -> None:
@@ -169,9 +214,9 @@ def test_record_failure_rejects_unknown_error_kinds(store: Store, connection_id:
 
 
 def test_park_then_release_for_retry(store: Store, connection_id: int) -> None:
-    pending = _pending(store, connection_id)
-    store.ledger.claim(pending.transfer_id, LEASE)
-    parked = store.ledger.mark_parked(pending.transfer_id, "customer has no VAT zone")
+    claim = _claimed(store, connection_id)
+    pending = claim.record
+    parked = store.ledger.mark_parked(pending.transfer_id, "customer has no VAT zone", claim)
     assert (parked.state, parked.error_kind, parked.last_error, parked.lease_until) == (
         "parked",
         "data",
@@ -185,27 +230,27 @@ def test_park_then_release_for_retry(store: Store, connection_id: int) -> None:
 
 
 def test_a_transferred_row_is_final(store: Store, connection_id: int) -> None:
-    pending = _pending(store, connection_id)
-    done = store.ledger.mark_transferred(pending.transfer_id, "order", "10001")
+    claim = _claimed(store, connection_id)
+    pending = claim.record
+    done = store.ledger.mark_transferred(claim, "order", "10001")
     assert store.ledger.mark_parked(pending.transfer_id, "late failure").state == "transferred"
     late_failure = store.ledger.record_failure(pending.transfer_id, "late", "transient")
     assert late_failure.state == "transferred"
     assert store.ledger.release_for_retry(pending.transfer_id).state == "transferred"
-    again = store.ledger.mark_transferred(pending.transfer_id, "order", "99999")
-    assert again == done == store.ledger.get(pending.transfer_id)
+    assert store.ledger.mark_transferred(claim, "order", "99999") is None
+    assert done == store.ledger.get(pending.transfer_id)
 
 
 def test_release_for_retry_leaves_rows_that_are_not_parked(
     store: Store, connection_id: int
 ) -> None:
-    pending = _pending(store, connection_id)
-    claimed = store.ledger.claim(pending.transfer_id, LEASE)
-    assert store.ledger.release_for_retry(pending.transfer_id) == claimed
+    claim = _claimed(store, connection_id)
+    assert store.ledger.release_for_retry(claim.transfer_id) == claim.record
 
 
 def test_transitions_of_an_unknown_transfer_raise_lookup_error(store: Store) -> None:
     with pytest.raises(TransferNotFound):
-        store.ledger.mark_transferred("no/such/transfer", "order", "1")
+        store.ledger.record_failure("no/such/transfer", "timeout", "transient")
     with pytest.raises(LookupError):
         store.ledger.mark_parked("no/such/transfer", "reason")
     with pytest.raises(LookupError):
@@ -269,10 +314,11 @@ def test_list_rejects_unknown_states(store: Store) -> None:
 
 
 def test_pending_includes_lapsed_leases_but_not_live_ones(store: Store, connection_id: int) -> None:
-    waiting, live, lapsed, done = (_pending(store, connection_id, str(n)) for n in range(4))
-    store.ledger.claim(live.transfer_id, LEASE)
-    store.ledger.claim(lapsed.transfer_id, LEASE, now=datetime.now(UTC) - timedelta(hours=1))
-    store.ledger.mark_transferred(done.transfer_id, "order", "1")
+    waiting = _pending(store, connection_id, "0")
+    _claimed(store, connection_id, "1")
+    lapsed = _claimed(store, connection_id, "2", lease=0.1).record
+    store.ledger.mark_transferred(_claimed(store, connection_id, "3"), "order", "1")
+    time.sleep(0.2)
     due = [record.transfer_id for record in store.ledger.pending(connection_id)]
     assert due == [waiting.transfer_id, lapsed.transfer_id]
     assert len(store.ledger.pending(connection_id, limit=1)) == 1
@@ -283,8 +329,10 @@ def test_count_by_state_covers_every_state(store: Store, connection_id: int) -> 
     rows = [_pending(store, connection_id, str(number)) for number in range(5)]
     _pending(store, other, "9")
     store.ledger.claim(rows[0].transfer_id, LEASE)
-    store.ledger.mark_transferred(rows[1].transfer_id, "order", "1")
-    store.ledger.mark_transferred(rows[2].transfer_id, "order", "2")
+    for number in (1, 2):
+        claim = store.ledger.claim(rows[number].transfer_id, LEASE)
+        assert claim is not None
+        store.ledger.mark_transferred(claim, "order", str(number))
     store.ledger.mark_parked(rows[3].transfer_id, "bad")
     assert store.ledger.count_by_state(connection_id) == {
         "pending": 1,
@@ -301,10 +349,3 @@ def test_count_by_state_covers_every_state(store: Store, connection_id: int) -> 
     assert store.ledger.count_by_state(other + 1000) == dict.fromkeys(
         ("pending", "in_progress", "transferred", "parked"), 0
     )
-
-
-def test_claim_refuses_a_naive_clock(store: Store, connection_id: int) -> None:
-    pending = _pending(store, connection_id)
-    with pytest.raises(ValueError, match="naive"):
-        store.ledger.claim(pending.transfer_id, LEASE, now=datetime(2030, 1, 1, 12, 0))
-    assert store.ledger.get(pending.transfer_id) == pending

@@ -88,9 +88,10 @@ class OrderSource(Connector, Protocol):
 
 @runtime_checkable
 class DocumentSink(Connector, Protocol):
-    # How long a write whose answer was lost may take to show in the ERP's lookups. After an
-    # unknown outcome the flow waits this long and looks again before it writes again.
-    settle_seconds: ClassVar[float]
+    # Seconds from the start of a write until its outcome, however the request ended, shows in
+    # the ERP's lookups (the request's own timeout plus the ERP's lag). After an unknown outcome
+    # the flow waits this long and looks again before it writes again.
+    settle_seconds: float
 
     async def find_documents(self, reference: str, kind: DocumentKind) -> list[DocumentRef]:
         """Every document carrying exactly this external reference where a document of `kind` can

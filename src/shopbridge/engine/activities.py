@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from temporalio import activity
 
-from shopbridge.engine.contracts import AdmitOutput, OrderRef, PollInput, PollOutput, TransferInput, TransferOutput
+from shopbridge.engine.contracts import OrderRef, PollInput, PollOutput, TransferInput, TransferOutput
 from shopbridge.engine.errors import temporal_errors
 from shopbridge.flows.connection import open_order_flow
 from shopbridge.flows.order_polling import poll_orders
 from shopbridge.store import Store
+
+# Workflows give activities a heartbeat timeout of a few times this.
+HEARTBEAT_EVERY_SECONDS = 2.0
 
 
 class OrderActivities:
@@ -27,15 +32,11 @@ class OrderActivities:
             pending = [OrderRef(request.connection, row.shop, row.order_id) for row in result.pending]
             return PollOutput(seen=result.seen, pending=pending)
 
-    @activity.defn(name="admit_order")
-    async def admit_order(self, ref: OrderRef) -> AdmitOutput:
-        async with temporal_errors(), open_order_flow(self.store, ref.connection) as flow:
-            return AdmitOutput(await flow.admit_by_id(ref.shop, ref.order_id))
-
     @activity.defn(name="transfer_order")
-    async def transfer_order(self, request: TransferInput) -> TransferOutput:
-        async with temporal_errors(), open_order_flow(self.store, request.connection) as flow:
-            outcome = await flow.transfer(request.transfer_id)
+    async def transfer_order(self, ref: OrderRef) -> TransferOutput:
+        """Admit the order if it is new, then transfer it (one read of the shop order)."""
+        async with heartbeating(), temporal_errors(), open_order_flow(self.store, ref.connection) as flow:
+            outcome = await flow.transfer_order(ref.shop, ref.order_id)
             document = outcome.document
             return TransferOutput(
                 transfer_id=outcome.transfer_id,
@@ -44,7 +45,31 @@ class OrderActivities:
                 document_number=document.number if document else "",
                 reason=outcome.reason,
                 adopted=outcome.adopted,
+                check_after_seconds=outcome.check_after_seconds,
             )
 
+    @activity.defn(name="check_strays")
+    async def check_strays(self, request: TransferInput) -> int:
+        """Remove stray drafts of a transfer whose write was in doubt; the rest is shown."""
+        async with heartbeating(), temporal_errors(), open_order_flow(self.store, request.connection) as flow:
+            return len(await flow.check_strays(request.transfer_id))
+
     def all(self) -> list[Callable[..., Any]]:
-        return [self.poll_orders, self.admit_order, self.transfer_order]
+        return [self.poll_orders, self.transfer_order, self.check_strays]
+
+
+@asynccontextmanager
+async def heartbeating(every_seconds: float = HEARTBEAT_EVERY_SECONDS) -> AsyncIterator[None]:
+    """Heartbeat while the activity runs, so a killed worker's attempt is retried in seconds."""
+
+    async def beat() -> None:
+        while True:
+            activity.heartbeat()
+            await asyncio.sleep(every_seconds)
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -13,11 +13,6 @@ class OrderRef:
 
 
 @dataclass
-class AdmitOutput:
-    transfer_id: str | None
-
-
-@dataclass
 class TransferInput:
     connection: str
     transfer_id: str
@@ -31,6 +26,7 @@ class TransferOutput:
     document_number: str = ""
     reason: str = ""
     adopted: bool = False
+    check_after_seconds: float = 0.0
 
 
 @dataclass

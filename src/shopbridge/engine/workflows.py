@@ -11,10 +11,12 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from shopbridge.engine.contracts import AdmitOutput, OrderRef, PollInput, PollOutput, TransferInput, TransferOutput
+    from shopbridge.engine.contracts import OrderRef, PollInput, PollOutput, TransferInput, TransferOutput
     from shopbridge.flows.ids import transfer_id
 
 ACTIVITY_TIMEOUT = timedelta(minutes=2)
+# Activities heartbeat every 2 s: a killed worker's attempt is retried after this, not the timeout.
+HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 NON_RETRYABLE_TYPES = ["ConfigError", "DataError", "LookupError"]
 # A parked or failed transfer may run again under its id (operator retry, fixed config);
 # a transferred one may not.
@@ -42,24 +44,31 @@ class OrderTransferWorkflow:
     @workflow.run
     async def run(self, ref: OrderRef, retry_seconds: float = 1.0) -> TransferOutput:
         retry = activity_retry(retry_seconds)
-        admitted: AdmitOutput = await workflow.execute_activity(
-            "admit_order", ref, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=retry, result_type=AdmitOutput
-        )
-        if admitted.transfer_id is None:
-            # Ending as failed keeps the id free for the transfer once the order reaches a trigger status.
-            raise ApplicationError(
-                "the order's status is not a trigger status", type="NotTriggered", non_retryable=True
-            )
         result: TransferOutput = await workflow.execute_activity(
             "transfer_order",
-            TransferInput(ref.connection, admitted.transfer_id),
+            ref,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,
             retry_policy=retry,
             result_type=TransferOutput,
         )
+        if result.state == "not_triggered":
+            # Ending as failed keeps the id free for the transfer once the order reaches a trigger status.
+            raise ApplicationError(f"not transferred: {result.reason}", type="NotTriggered", non_retryable=True)
         if result.state == "parked":
             # Ending as failed lets an operator's retry reuse the transfer id.
             raise ApplicationError(f"parked: {result.reason}", type="Parked", non_retryable=True)
+        if result.check_after_seconds > 0:
+            # A write's outcome was unknown on the way: once the ERP has settled, remove strays.
+            await workflow.sleep(timedelta(seconds=result.check_after_seconds))
+            await workflow.execute_activity(
+                "check_strays",
+                TransferInput(ref.connection, result.transfer_id),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
+                retry_policy=retry,
+                result_type=int,
+            )
         return result
 
 

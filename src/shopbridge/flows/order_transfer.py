@@ -2,31 +2,36 @@
 
 The rules that keep an order from being lost or doubled (ARCHITECTURE.md, correctness rule 1):
 every transfer has the deterministic id `connection/shop/order`; a ledger row is claimed with a
-lease before any remote write; the ERP is searched for a document carrying that id before one
-is created, so a write whose answer was lost is adopted, not repeated.
+lease (on the database's clock, renewed while the attempt runs) before any remote write; the
+ERP is searched for documents carrying that id before one is created, so a write whose answer
+was lost is adopted, not repeated. Every write is announced in the ledger and fenced by the
+claim's token; when its outcome is unknown, no attempt writes again before the ERP has settled
+and been searched once more, and a check after the transfer removes any stray draft that still
+appeared (or shows the operator what it cannot remove).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import weakref
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from functools import cached_property
 
 from shopbridge.connectors.base import DocumentKind, DocumentRef, DocumentSink, OrderSource, OrderSummary
 from shopbridge.errors import ConfigError, DataError, ShopBridgeError, TransientError
+from shopbridge.flows.erp_customers import CUSTOMER_ENTITY, CustomerResolver
 from shopbridge.flows.ids import transfer_id
 from shopbridge.flows.rules import OrderRules
+from shopbridge.flows.writes import off_loop, renewing, surely_not_committed, wait_for_settled_write
 from shopbridge.model import Order, OrderLineKind, OrderState
-from shopbridge.store import ConnectionRecord, Store, TransferRecord
+from shopbridge.store import ConnectionRecord, Store, TransferClaim, TransferRecord
 
-CUSTOMER_ENTITY = "customer"
+__all__ = ["CUSTOMER_ENTITY", "OrderFlow", "TransferOutcome", "snapshot_of"]
+
 # States in which the shop no longer wants the order booked; such orders are parked for a person.
 REFUSED_STATES = frozenset({OrderState.CANCELLED, OrderState.REFUNDED, OrderState.PAYMENT_ERROR})
 BOOKED_KIND = "booked_invoice"
-# Process-wide so that concurrent activities for one new buyer create one ERP customer.
-_CUSTOMER_LOCKS: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
+# A shop answering 404 for an order id: nothing to admit (a webhook for an order that is not there).
+NOT_FOUND = 404
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,8 @@ class TransferOutcome:
     document: DocumentRef | None = None
     reason: str = ""
     adopted: bool = False
+    # Seconds after which to look for stray documents (a write's outcome was unknown on the way).
+    check_after_seconds: float = 0.0
 
 
 @dataclass
@@ -50,6 +57,16 @@ class OrderFlow:
 
     def transfer_id(self, shop: str, order_id: str) -> str:
         return transfer_id(self.connection.name, shop, order_id)
+
+    @cached_property
+    def write_window_seconds(self) -> float:
+        """How long after a write began its outcome is surely visible in the ERP's lookups."""
+        return self.rules.settle_seconds if self.rules.settle_seconds is not None else self.sink.settle_seconds
+
+    @cached_property
+    def customers(self) -> CustomerResolver:
+        return CustomerResolver(self.connection, self.sink, self.store, self.rules.lease_seconds,
+                                self.write_window_seconds)  # fmt: skip
 
     def admit(self, shop: str, order_id: str, status: str) -> str | None:
         """Record a triggered order in the ledger; an order seen once stays admitted."""
@@ -67,111 +84,151 @@ class OrderFlow:
     async def _admit_by_history(self, shop: str, order_id: str, status: str) -> str | None:
         # An order can pass through a trigger status ("Payment accepted") and on to one that is
         # not listed ("Shipped") between two polls; its history still shows it was triggered.
-        tid = self.admit(shop, order_id, status)
+        tid = await off_loop(self.admit, shop, order_id, status)
         if tid is not None:
             return tid
         triggered = [seen for seen in await self.source.status_history(order_id) if seen in self.rules.trigger_statuses]
-        return self.admit(shop, order_id, triggered[0]) if triggered else None
+        return await off_loop(self.admit, shop, order_id, triggered[0]) if triggered else None
 
-    async def admit_by_id(self, shop: str, order_id: str) -> str | None:
-        """Admit an order known only by id (a webhook): read its status from the shop."""
+    async def transfer_order(self, shop: str, order_id: str) -> TransferOutcome:
+        """Admit an order known only by id (a webhook) and transfer it, reading it from the shop once."""
         tid = self.transfer_id(shop, order_id)
-        if self.store.ledger.get(tid) is not None:
-            return tid
+        if await off_loop(self.store.ledger.get, tid) is not None:
+            return await self.transfer(tid)
         try:
             order = await self.source.get_order(order_id)
         except DataError as exc:
-            self.store.ledger.ensure(tid, self.connection.id, shop, order_id)
-            self._park(tid, f"the shop order cannot be read: {exc}")
-            return tid
-        return await self._admit_by_history(order.shop, order.id, order.status)
+            if exc.status == NOT_FOUND:
+                # No row for an id the shop does not have: a flood of them cannot grow the ledger.
+                return TransferOutcome(tid, "not_triggered", reason=f"the shop has no order {order_id}")
+            await off_loop(self.store.ledger.ensure, tid, self.connection.id, shop, order_id)
+            return await self._park(tid, f"the shop order cannot be read: {exc}")
+        admitted = await self._admit_by_history(order.shop, order.id, order.status)
+        if admitted is None:
+            return TransferOutcome(tid, "not_triggered", reason=f"status {order.status} is not a trigger status")
+        return await self.transfer(admitted, order)
 
-    async def transfer(self, tid: str) -> TransferOutcome:
+    async def transfer(self, tid: str, order: Order | None = None) -> TransferOutcome:
         """Write one admitted order to the ERP, exactly once."""
-        row = self.store.ledger.get(tid)
+        row = await off_loop(self.store.ledger.get, tid)
         if row is None:
-            raise LookupError(f"transfer {tid} was never admitted")
+            raise DataError(f"transfer {tid} was never admitted")
         if row.state in ("transferred", "parked"):
             return _outcome_of(row)
-        claimed = self.store.ledger.claim(tid, self.rules.lease_seconds)
-        if claimed is None:
-            return self._not_claimed(tid)
+        claim = await off_loop(self.store.ledger.claim, tid, self.rules.lease_seconds)
+        if claim is None:
+            return await self._not_claimed(tid)
         try:
-            return await self._transfer_claimed(claimed)
+            async with renewing(lambda: self.store.ledger.renew(claim, self.rules.lease_seconds),
+                                self.rules.lease_seconds / 3):  # fmt: skip
+                return await self._transfer_claimed(claim, order)
         except DataError as exc:
-            return self._park(tid, str(exc))
+            return await self._park(tid, str(exc), claim)
         except ConfigError as exc:
-            self.store.ledger.record_failure(tid, str(exc), "config")
-            self.store.connections.set_status(self.connection.name, "config_error", str(exc))
-            self._event("order.failed", tid, str(exc))
+            await off_loop(self.store.ledger.record_failure, tid, str(exc), "config", claim)
+            await off_loop(self.store.connections.set_status, self.connection.name, "config_error", str(exc))
+            await self._event("order.failed", tid, str(exc))
             raise
         except ShopBridgeError as exc:
-            self._failed_attempt(tid, str(exc))
+            await self._failed_attempt(tid, str(exc), claim)
             raise
         except Exception as exc:
             # A bug must not leave the row claimed until the lease runs out, nor hide the cause.
-            self._failed_attempt(tid, f"{type(exc).__name__}: {exc}")
+            await self._failed_attempt(tid, f"{type(exc).__name__}: {exc}", claim)
             raise
 
-    async def _transfer_claimed(self, row: TransferRecord) -> TransferOutcome:
-        order = await self.source.get_order(row.order_id)
-        self._save_snapshot(row.transfer_id, order)
-        if order.state in REFUSED_STATES:
+    async def _transfer_claimed(self, claim: TransferClaim, order: Order | None) -> TransferOutcome:
+        tid = claim.transfer_id
+        if order is None:
+            order = await self.source.get_order(claim.record.order_id)
+        await off_loop(self._save_snapshot, tid, order)
+        wait_for_settled_write(claim.write_not_before(self.write_window_seconds), claim.claimed_at)
+        # The ERP first: a document written before a crash counts even if the shop cancelled since.
+        found = await self.sink.find_documents(tid, self.rules.document)
+        if found:
+            document = found[0]
+        elif order.state in REFUSED_STATES:
             raise DataError(f"the order is {order.state.value} in the shop (status {order.status}); not transferred")
-        found = await self.sink.find_documents(row.transfer_id, self.rules.document)
-        document = found[0] if found else None
-        adopted = document is not None
-        if document is None:
-            document = await self._create_document(order, row.transfer_id)
+        else:
+            document = await self._create_document(claim, order)
         if self.rules.document is DocumentKind.INVOICE and self.rules.book_invoices and document.kind != BOOKED_KIND:
             document = await self.sink.book_invoice(document)
-        self.store.ledger.mark_transferred(row.transfer_id, document.kind, document.number)
-        note = " (found already written)" if adopted else ""
-        self._event("order.transferred", row.transfer_id, f"{document.kind} {document.number}{note}")
-        return TransferOutcome(row.transfer_id, "transferred", document, adopted=adopted)
+        if await off_loop(self.store.ledger.mark_transferred, claim, document.kind, document.number) is None:
+            raise TransientError("this attempt lost its claim on the order; the attempt holding it adopts the document")
+        note = " (found already written)" if found else ""
+        await self._event("order.transferred", tid, f"{document.kind} {document.number}{note}")
+        if len(found) > 1:
+            await self.check_strays(tid)
+        in_doubt = claim.record.in_doubt or claim.record.write_started_at is not None
+        check_after = self.write_window_seconds if in_doubt else 0.0
+        return TransferOutcome(tid, "transferred", document, adopted=bool(found), check_after_seconds=check_after)
 
-    async def _create_document(self, order: Order, tid: str) -> DocumentRef:
+    async def _create_document(self, claim: TransferClaim, order: Order) -> DocumentRef:
         skus = {line.sku for line in order.lines if line.kind is OrderLineKind.PRODUCT}
         missing = await self.sink.missing_skus(skus)
         if missing:
             raise DataError(f"the ERP has no article for SKU {', '.join(sorted(missing))}")
-        customer_id = await self._resolve_customer(order, tid)
-        return await self.sink.create_document(order, customer_id, self.rules.document, tid)
+        customer = await self.customers.resolve(order, claim.transfer_id)
+        try:
+            return await self._write_document(claim, order, customer.customer_id)
+        except DataError:
+            if not customer.bound_before or await self.sink.customer_exists(customer.customer_id):
+                raise
+        # The bookkeeper deleted or merged the bound customer: bind the buyer again and retry once.
+        await self.customers.forget(order, customer.customer_id, claim.transfer_id)
+        customer = await self.customers.resolve(order, claim.transfer_id)
+        return await self._write_document(claim, order, customer.customer_id)
 
-    async def _resolve_customer(self, order: Order, tid: str) -> str:
-        """The ERP customer for this buyer: bound before, found by email, or created."""
-        key = order.customer.email
-        lock = _CUSTOMER_LOCKS.setdefault((self.connection.name, key), asyncio.Lock())
-        async with lock:
-            bindings = self.store.bindings
-            erp = self.sink.system
-            bound = bindings.by_canonical_key(self.connection.id, erp, CUSTOMER_ENTITY, key)
-            if bound is not None:
-                return bound.external_id
-            customer_id = await self.sink.find_customer(order.customer)
-            if customer_id is None:
-                customer_id = await self.sink.create_customer(order.customer, order)
-                self._event("customer.created", tid, f"{erp} customer {customer_id} for {key}")
-            bindings.put(self.connection.id, erp, CUSTOMER_ENTITY, customer_id, key)
-            return customer_id
+    async def _write_document(self, claim: TransferClaim, order: Order, customer_id: str) -> DocumentRef:
+        """Create the document under the claim's fence; an unknown outcome makes the row wait."""
+        if not await off_loop(self.store.ledger.begin_write, claim, self.rules.lease_seconds):
+            raise TransientError("this attempt lost its claim on the order before writing")
+        try:
+            return await self.sink.create_document(order, customer_id, self.rules.document, claim.transfer_id)
+        except ShopBridgeError as error:
+            if surely_not_committed(error):
+                await off_loop(self.store.ledger.write_not_sent, claim)
+                raise
+            reason = f"the ERP write may or may not have happened ({error}); looking again once the ERP has settled"
+            await off_loop(self.store.ledger.write_in_doubt, claim, reason, self.write_window_seconds)
+            await self._event("order.write_in_doubt", claim.transfer_id, reason)
+            raise TransientError(reason, retry_after=self.write_window_seconds) from error
 
-    def _failed_attempt(self, tid: str, reason: str) -> None:
+    async def check_strays(self, tid: str) -> list[DocumentRef]:
+        """After a doubtful write: remove our stray drafts; what cannot be removed is shown."""
+        row = await off_loop(self.store.ledger.get, tid)
+        if row is None or row.state != "transferred":
+            return []
+        kept = (row.document_kind, row.document_number)
+        found = await self.sink.find_documents(tid, self.rules.document)
+        strays = [doc for doc in found if (doc.kind, doc.number) != kept]
+        remaining = []
+        for stray in strays:
+            if await self.sink.remove_document(stray):
+                await self._event("order.stray_removed", tid, f"removed stray {stray.kind} {stray.number}")
+            else:
+                remaining.append(stray)
+                await self._event("order.stray_document", tid, f"stray {stray.kind} {stray.number} cannot be removed")
+        listed = ", ".join(f"{doc.kind} {doc.number}" for doc in remaining)
+        await off_loop(self.store.ledger.record_strays, tid, listed)
+        return remaining
+
+    async def _failed_attempt(self, tid: str, reason: str, claim: TransferClaim) -> None:
         """Record a failure worth retrying, in the row and on the order's timeline."""
-        self.store.ledger.record_failure(tid, reason, "transient")
-        self._event("order.attempt_failed", tid, reason)
+        await off_loop(self.store.ledger.record_failure, tid, reason, "transient", claim)
+        await self._event("order.attempt_failed", tid, reason)
 
-    def _not_claimed(self, tid: str) -> TransferOutcome:
-        row = self.store.ledger.get(tid)
+    async def _not_claimed(self, tid: str) -> TransferOutcome:
+        row = await off_loop(self.store.ledger.get, tid)
         if row is not None and row.state in ("transferred", "parked"):
             return _outcome_of(row)
-        wait = self.rules.lease_seconds
-        if row is not None and row.lease_until is not None:
-            wait = max(1.0, (row.lease_until - datetime.now(UTC)).total_seconds())
-        raise TransientError("another worker is transferring this order", retry_after=wait)
+        raise TransientError("another worker is transferring this order", retry_after=self.rules.lease_seconds / 3)
 
-    def _park(self, tid: str, reason: str) -> TransferOutcome:
-        self.store.ledger.mark_parked(tid, reason)
-        self._event("order.parked", tid, reason)
+    async def _park(self, tid: str, reason: str, claim: TransferClaim | None = None) -> TransferOutcome:
+        row = await off_loop(self.store.ledger.mark_parked, tid, reason, claim)
+        if row.state != "parked":
+            return _outcome_of(row)  # transferred meanwhile, or another attempt holds it
+        await self._event("order.parked", tid, reason)
         return TransferOutcome(tid, "parked", reason=reason)
 
     def _save_snapshot(self, tid: str, order: Order) -> None:
@@ -185,8 +242,8 @@ class OrderFlow:
             shop_status=order.status,
         )
 
-    def _event(self, kind: str, tid: str | None, message: str) -> None:
-        self.store.events.add(kind, message, connection_id=self.connection.id, transfer_id=tid)
+    async def _event(self, kind: str, tid: str | None, message: str) -> None:
+        await off_loop(self.store.events.add, kind, message, connection_id=self.connection.id, transfer_id=tid)
 
 
 def _outcome_of(row: TransferRecord) -> TransferOutcome:

@@ -19,7 +19,11 @@ class OrderRules(BaseModel):
     poll_interval_seconds: float = Field(default=30.0, gt=0)
     overlap_seconds: float = Field(default=300.0, ge=0)
     initial_lookback_hours: float = Field(default=24.0, ge=0)
-    lease_seconds: float = Field(default=120.0, gt=0)
+    # The claim on an order's ledger row; renewed every third of it while an attempt runs.
+    lease_seconds: float = Field(default=30.0, gt=0)
+    # How long after an ERP write began its outcome is surely visible to lookups; the ERP
+    # connector's own figure unless set.
+    settle_seconds: float | None = Field(default=None, ge=0)
 
     @field_validator("trigger_statuses", mode="before")
     @classmethod

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from shopbridge.settings import Settings
 from shopbridge.store.bindings import Binding, BindingRepository
+from shopbridge.store.claims import ClaimHeld, CreationClaim, CreationClaims, CreationKey
 from shopbridge.store.connections import ConnectionNotFound, ConnectionRecord, ConnectionRepository
 from shopbridge.store.cursors import CursorRepository
 from shopbridge.store.database import Database, migrate
 from shopbridge.store.events import Event, EventLog
-from shopbridge.store.ledger import TransferLedger, TransferNotFound, TransferRecord
+from shopbridge.store.ledger import TransferClaim, TransferLedger, TransferNotFound, TransferRecord
 from shopbridge.store.secrets import SecretBox
 
 
@@ -21,6 +22,7 @@ class Store:
         self.bindings = BindingRepository(self.database)
         self.cursors = CursorRepository(self.database)
         self.ledger = TransferLedger(self.database)
+        self.claims = CreationClaims(self.database)
         self.events = EventLog(self.database)
 
     @classmethod
@@ -48,6 +50,10 @@ class Store:
 __all__ = [
     "Binding",
     "BindingRepository",
+    "ClaimHeld",
+    "CreationClaim",
+    "CreationClaims",
+    "CreationKey",
     "ConnectionNotFound",
     "ConnectionRecord",
     "ConnectionRepository",
@@ -56,6 +62,7 @@ __all__ = [
     "EventLog",
     "SecretBox",
     "Store",
+    "TransferClaim",
     "TransferLedger",
     "TransferNotFound",
     "TransferRecord",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, select
+from sqlalchemy import ColumnElement, Row, and_, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from shopbridge.errors import DataError
@@ -81,6 +81,12 @@ class BindingRepository:
                 system=system,
                 operation="bind",
             ) from error
+
+    def forget(self, connection_id: int, system: str, entity: str, canonical_key: str) -> None:
+        """Drop the key's binding (its remote record is gone)."""
+        match = _scope(connection_id, system, entity) & (_TABLE.c.canonical_key == canonical_key)
+        with self._db.writing() as session:
+            session.execute(delete(_TABLE).where(match))
 
     def unchanged(
         self, connection_id: int, system: str, entity: str, canonical_key: str, content_hash: str

@@ -11,7 +11,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -34,6 +34,16 @@ _MIGRATION_THREAD_LOCK = threading.Lock()
 def utcnow() -> datetime:
     """The current time as an aware UTC datetime."""
     return datetime.now(UTC)
+
+
+def database_now(session: Session) -> datetime:
+    """The database server's clock, so that leases never depend on a worker's own clock."""
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite runs inside this process; its clock is this machine's, shared by its workers.
+        stamp = session.execute(text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")).scalar_one()
+        return datetime.fromisoformat(str(stamp)).replace(tzinfo=UTC)
+    value = session.execute(text("SELECT clock_timestamp()")).scalar_one()
+    return require_aware(value, "the database clock").astimezone(UTC)
 
 
 def require_aware(value: datetime, what: str) -> datetime:

@@ -5,19 +5,24 @@
        └─record_failure────┘  └──mark_parked──▶ parked ──release_for_retry──▶ pending
 
 An in_progress row whose lease has run out counts as pending again, so a worker that died
-mid-transfer never strands an order.
+mid-transfer never strands an order. Leases are stamped with the database's clock, never a
+worker's. Each claim carries a fresh token, the fence: a lapsed attempt that wakes up cannot
+record anything, because every transition it makes compares its token in the same statement.
+A write to the ERP is announced (`begin_write`) before it is sent; while its outcome is
+unknown the row keeps `write_started_at`, and the next attempt waits for the ERP to settle.
 """
 
 from __future__ import annotations
 
 import builtins
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, Update, and_, func, or_, select, true, update
 
-from shopbridge.store.database import Database, insert_for, require_aware, utcnow
+from shopbridge.store.database import Database, database_now, insert_for, utcnow
 from shopbridge.store.tables import ERROR_KINDS, TRANSFER_STATES, OrderTransferRow
 
 _TABLE = OrderTransferRow.__table__
@@ -50,6 +55,32 @@ class TransferRecord:
     created_at: datetime
     updated_at: datetime
     transferred_at: datetime | None
+    claim_token: str | None
+    write_started_at: datetime | None
+    settle_until: datetime | None
+    in_doubt: bool
+    stray_documents: str | None
+
+
+@dataclass(frozen=True)
+class TransferClaim:
+    """One attempt's hold on a ledger row: its fence token and the database time of the claim."""
+
+    record: TransferRecord
+    token: str
+    claimed_at: datetime
+
+    @property
+    def transfer_id(self) -> str:
+        return self.record.transfer_id
+
+    def write_not_before(self, write_window_seconds: float) -> datetime | None:
+        """When a write whose outcome is unknown has surely settled in the ERP, if there was one."""
+        started, settle = self.record.write_started_at, self.record.settle_until
+        if started is None:
+            return None
+        window_end = started + timedelta(seconds=write_window_seconds)
+        return max(window_end, settle) if settle is not None else window_end
 
 
 class TransferLedger:
@@ -86,65 +117,104 @@ class TransferLedger:
             )
         return _record(row), created
 
-    def claim(
-        self, transfer_id: str, lease_seconds: float, now: datetime | None = None
-    ) -> TransferRecord | None:
+    def claim(self, transfer_id: str, lease_seconds: float) -> TransferClaim | None:
         """Take the row for one attempt, or None when it is leased, transferred or parked."""
-        now = utcnow() if now is None else require_aware(now, "claim time")
-        statement = (
-            update(_TABLE)
-            .where(_C.transfer_id == transfer_id, _claimable(now))
-            .values(
-                state="in_progress",
-                lease_until=now + timedelta(seconds=lease_seconds),
-                attempts=_C.attempts + 1,
-                updated_at=now,
+        token = str(uuid.uuid4())
+        with self._db.writing() as session:
+            now = database_now(session)
+            statement = (
+                update(_TABLE)
+                .where(_C.transfer_id == transfer_id, _claimable(now))
+                .values(
+                    state="in_progress",
+                    claim_token=token,
+                    lease_until=now + timedelta(seconds=lease_seconds),
+                    attempts=_C.attempts + 1,
+                    updated_at=now,
+                )
             )
+            row = session.execute(statement.returning(*_C)).first()
+        return None if row is None else TransferClaim(_record(row), token, now)
+
+    def renew(self, claim: TransferClaim, lease_seconds: float) -> bool:
+        """Extend the lease while the attempt still holds the row; False once it has lost it."""
+        return self._fenced(claim, lease_seconds) is not None
+
+    def begin_write(self, claim: TransferClaim, lease_seconds: float) -> bool:
+        """Announce an ERP write before sending it; False (send nothing) once the row is lost."""
+        return self._fenced(claim, lease_seconds, write_started_at=_DB_NOW) is not None
+
+    def write_not_sent(self, claim: TransferClaim) -> None:
+        """The announced write surely did not commit (refused, or never sent)."""
+        self._fenced(claim, None, write_started_at=None, settle_until=None)
+
+    def write_in_doubt(self, claim: TransferClaim, reason: str, settle_seconds: float) -> TransferRecord | None:
+        """The write's answer was lost: hand the row back; nobody writes before it settles."""
+        return self._fenced(
+            claim,
+            None,
+            state="pending",
+            last_error=reason,
+            error_kind="transient",
+            lease_until=None,
+            claim_token=None,
+            in_doubt=True,
+            settle_until=_db_after(settle_seconds),
         )
-        return self._change(statement)
 
     def mark_transferred(
-        self, transfer_id: str, document_kind: str, document_number: str
-    ) -> TransferRecord:
-        """Record the ERP document; from any state, because the document exists either way."""
-        now = utcnow()
-        return self._transition(
-            transfer_id,
-            _C.state != "transferred",
+        self, claim: TransferClaim, document_kind: str, document_number: str
+    ) -> TransferRecord | None:
+        """Record the ERP document; None when the attempt no longer holds the row."""
+        return self._fenced(
+            claim,
+            None,
             state="transferred",
             document_kind=document_kind,
             document_number=document_number,
             lease_until=None,
+            claim_token=None,
+            write_started_at=None,
+            settle_until=None,
             last_error=None,
             error_kind=None,
-            transferred_at=now,
-            updated_at=now,
+            transferred_at=_DB_NOW,
         )
 
-    def mark_parked(self, transfer_id: str, reason: str) -> TransferRecord:
+    def mark_parked(self, transfer_id: str, reason: str, claim: TransferClaim | None = None) -> TransferRecord:
         """Set a row that cannot be transferred as it is aside; a transferred row stays put."""
         return self._transition(
             transfer_id,
-            _C.state != "transferred",
+            and_(_C.state != "transferred", _held_by(claim)),
             state="parked",
             last_error=reason,
             error_kind="data",
             lease_until=None,
+            claim_token=None,
             updated_at=utcnow(),
         )
 
-    def record_failure(self, transfer_id: str, error: str, error_kind: str) -> TransferRecord:
+    def record_failure(
+        self, transfer_id: str, error: str, error_kind: str, claim: TransferClaim | None = None
+    ) -> TransferRecord:
         """Hand an attempt back for a later retry; only pending and in_progress rows change."""
         if error_kind not in ERROR_KINDS:
             raise ValueError(f"error_kind must be one of {ERROR_KINDS}, not {error_kind!r}")
         return self._transition(
             transfer_id,
-            _C.state.in_(("pending", "in_progress")),
+            and_(_C.state.in_(("pending", "in_progress")), _held_by(claim)),
             state="pending",
             last_error=error,
             error_kind=error_kind,
             lease_until=None,
+            claim_token=None,
             updated_at=utcnow(),
+        )
+
+    def record_strays(self, transfer_id: str, strays: str) -> TransferRecord:
+        """What a check after a doubtful write found and could not remove (empty: all clear)."""
+        return self._transition(
+            transfer_id, true(), stray_documents=strays or None, in_doubt=False, updated_at=utcnow()
         )
 
     def release_for_retry(self, transfer_id: str) -> TransferRecord:
@@ -196,8 +266,10 @@ class TransferLedger:
 
     def pending(self, connection_id: int, limit: int = 1000) -> builtins.list[TransferRecord]:
         """Rows due an attempt (pending, or in_progress with a lapsed lease), oldest first."""
-        query = select(_TABLE).where(_C.connection_id == connection_id, _claimable(utcnow()))
-        return self._rows(query.order_by(_C.created_at, _C.transfer_id).limit(limit))
+        with self._db.reading() as session:
+            query = select(_TABLE).where(_C.connection_id == connection_id, _claimable(database_now(session)))
+            rows = session.execute(query.order_by(_C.created_at, _C.transfer_id).limit(limit))
+            return [_record(row) for row in rows]
 
     def count_by_state(self, connection_id: int | None = None) -> dict[str, int]:
         """How many rows are in each state (every state present, zero if none)."""
@@ -218,6 +290,23 @@ class TransferLedger:
         if current is None:
             raise TransferNotFound(f"no transfer {transfer_id!r} in the ledger")
         return current
+
+    def _fenced(self, claim: TransferClaim, lease_seconds: float | None, **values: Any) -> TransferRecord | None:
+        """Apply `values` only while the row still carries the claim's token, in one statement.
+
+        `_DB_NOW` and `_db_after(...)` among the values are stamped with the database's clock."""
+        with self._db.writing() as session:
+            now = database_now(session)
+            stamped = {name: _stamp(value, now) for name, value in values.items()}
+            if lease_seconds is not None:
+                stamped["lease_until"] = now + timedelta(seconds=lease_seconds)
+            statement = (
+                update(_TABLE)
+                .where(_C.transfer_id == claim.transfer_id, _C.claim_token == claim.token)
+                .values(updated_at=now, **stamped)
+            )
+            row = session.execute(statement.returning(*_C)).first()
+            return None if row is None else _record(row)
 
     def _change(self, statement: Update) -> TransferRecord | None:
         with self._db.writing() as session:
@@ -243,6 +332,27 @@ def _new_transfer(
         "created_at": now,
         "updated_at": now,
     }
+
+
+@dataclass(frozen=True)
+class _DbAfter:
+    seconds: float
+
+
+_DB_NOW = _DbAfter(0.0)
+
+
+def _db_after(seconds: float) -> _DbAfter:
+    return _DbAfter(seconds)
+
+
+def _stamp(value: Any, now: datetime) -> Any:
+    return now + timedelta(seconds=value.seconds) if isinstance(value, _DbAfter) else value
+
+
+def _held_by(claim: TransferClaim | None) -> ColumnElement[bool]:
+    """No fence for callers that never claimed (admission, operators); else the claim's token."""
+    return true() if claim is None else _C.claim_token == claim.token
 
 
 def _claimable(now: datetime) -> ColumnElement[bool]:

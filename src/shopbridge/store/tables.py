@@ -163,6 +163,33 @@ class OrderTransferRow(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     transferred_at: Mapped[datetime | None]
+    # The fence: the token of the attempt holding the row; its writes are recorded only while
+    # the row still carries it.
+    claim_token: Mapped[str | None] = mapped_column(String(36))
+    # Set while an ERP write is under way or its outcome is unknown: no attempt writes again
+    # before `settle_until`, and not before looking the reference up once more.
+    write_started_at: Mapped[datetime | None]
+    settle_until: Mapped[datetime | None]
+    # Some write's outcome was unknown at some point: check for stray documents after the transfer.
+    in_doubt: Mapped[bool] = mapped_column(Boolean, default=False)
+    stray_documents: Mapped[str | None] = mapped_column(Text)
+
+
+class CreationClaimRow(Base):
+    """A claim to create one ERP entity (a new buyer's customer) once, across every worker."""
+
+    __tablename__ = "creation_claims"
+    __table_args__ = (PrimaryKeyConstraint("connection_id", "system", "entity", "canonical_key"),)
+
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    system: Mapped[str] = mapped_column(String(50))
+    entity: Mapped[str] = mapped_column(String(50))
+    canonical_key: Mapped[str] = mapped_column(String(255))
+    claim_token: Mapped[str] = mapped_column(String(36))
+    lease_until: Mapped[datetime]
+    write_started_at: Mapped[datetime | None]
+    settle_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
 
 
 class EventRow(Base):

@@ -52,6 +52,9 @@ class EconomicSettings(ConnectorSettings):
     }
     page_size: int = 1000
     timeout_seconds: float = 30.0
+    # e-conomic has no idempotency key; under load a POST that timed out on our side can commit
+    # seconds later, and a new document reaches filtered lists later still.
+    commit_lag_seconds: float = 10.0
     secret_fields: ClassVar[tuple[str, ...]] = ("app_secret_token", "agreement_grant_token")
 
 
@@ -69,9 +72,6 @@ class EconomicConnector:
         DocumentKind.INVOICE: ("invoices/booked", "invoices/drafts"),
         DocumentKind.ORDER: ("orders/archived", "orders/sent", "orders/drafts"),
     }
-    # e-conomic has no idempotency key; under load a POST that timed out on our side can commit
-    # seconds later, and a new document reaches filtered lists later still.
-    settle_seconds: ClassVar[float] = 10.0
     draft_collections: ClassVar[dict[DocumentKind, str]] = {
         DocumentKind.ORDER: "orders/drafts",
         DocumentKind.INVOICE: "invoices/drafts",
@@ -88,6 +88,7 @@ class EconomicConnector:
             settings.agreement_grant_token.get_secret_value(),
             page_size=settings.page_size,
         )
+        self.settle_seconds = settings.timeout_seconds + settings.commit_lag_seconds
         # Product number → product group, or None when e-conomic has no such product.
         self._product_groups: dict[str, int | None] = {}
 
