@@ -21,6 +21,9 @@ from shopbridge.store import ConnectionRecord, SecretBox, Store
 from tests.databases import BACKENDS, blank_database
 
 CONNECTION = "acme"
+# How long a test ERP takes to settle after a write whose outcome is unknown (e-conomic's own
+# figure is its timeout plus ten seconds; tests keep to a fraction of a second).
+SETTLE_SECONDS = 0.5
 
 
 @dataclass
@@ -35,7 +38,11 @@ class World:
     name: str = field(default_factory=lambda: f"{CONNECTION}-{uuid.uuid4().hex[:8]}")
 
     def connection(self, name: str | None = None, **orders: Any) -> dict[str, Any]:
-        rules: dict[str, Any] = {"trigger_statuses": ["2", "3", "4", "5"], "document": "invoice"}
+        rules: dict[str, Any] = {
+            "trigger_statuses": ["2", "3", "4", "5"],
+            "document": "invoice",
+            "settle_seconds": SETTLE_SECONDS,
+        }
         rules.update(orders)
         return {
             "name": name or self.name,

@@ -15,7 +15,7 @@ from shopbridge.flows.order_polling import poll_orders
 from shopbridge.sandbox import economic, prestashop
 from shopbridge.sandbox.faults import FaultRule
 from shopbridge.store import Store
-from tests.conftest import World
+from tests.conftest import SETTLE_SECONDS, World
 
 
 def erp_document(world: World, reference: str) -> dict[str, Any]:
@@ -140,6 +140,9 @@ async def test_crash_between_erp_write_and_ledger_update_adopts_the_written_docu
     with pytest.raises(RuntimeError):
         await transfer_one(store, order_id)
     monkeypatch.setattr(store.ledger, "mark_transferred", real_mark)
+    with pytest.raises(TransientError, match="settle"):
+        await transfer_one(store, order_id)  # the write's outcome is unknown: no look, no write yet
+    await asyncio.sleep(SETTLE_SECONDS)
     outcome = await transfer_one(store, order_id)
     assert outcome.state == "transferred" and outcome.adopted
     assert len(world.documents(outcome.transfer_id)) == 1
@@ -153,11 +156,12 @@ async def test_connection_dropped_after_the_erp_committed_does_not_double_the_in
     order_id = prestashop.place_order(world.shop_state)
     with pytest.raises(TransientError):
         await transfer_one(store, order_id)
+    await asyncio.sleep(SETTLE_SECONDS)
     outcome = await transfer_one(store, order_id)
     assert outcome.adopted
     assert len(world.documents(outcome.transfer_id)) == 1
     timeline = [event.kind for event in reversed(store.events.list(transfer_id=outcome.transfer_id))]
-    assert timeline == ["customer.created", "order.attempt_failed", "order.transferred"]
+    assert timeline == ["customer.created", "order.write_in_doubt", "order.attempt_failed", "order.transferred"]
 
 
 @pytest.mark.usefixtures("connection")
