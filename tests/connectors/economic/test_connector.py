@@ -10,6 +10,7 @@ import pytest
 
 from shopbridge.connectors.base import DocumentKind, DocumentRef, DocumentSink
 from shopbridge.connectors.economic import EconomicConnector, EconomicSettings
+from shopbridge.connectors.economic.connector import _carries_reference
 from shopbridge.errors import ConfigError, DataError
 from shopbridge.sandbox.economic import (
     DEMO_AGREEMENT_GRANT_TOKEN,
@@ -219,3 +220,13 @@ async def test_check_against_a_url_that_is_not_e_conomic_is_a_config_error() -> 
     with pytest.raises(ConfigError):
         await rig.connector.check()
     await rig.connector._http.aclose()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{}, {"references": {}}, {"references": "shop/1/5"}, {"references": {"other": "SHOP/1/5"}}],
+    ids=["no-references", "no-other", "not-an-object", "other-case"],
+)
+def test_a_document_not_showing_our_exact_reference_is_not_ours(payload: dict[str, object]) -> None:
+    assert not _carries_reference(payload, "shop/1/5")
+    assert _carries_reference({"references": {"other": "shop/1/5"}}, "shop/1/5")
