@@ -12,10 +12,10 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from shopbridge.engine.contracts import AdmitOutput, OrderRef, PollInput, PollOutput, TransferInput, TransferOutput
+    from shopbridge.engine.errors import NON_RETRYABLE_TYPES, error_type
     from shopbridge.flows.ids import transfer_id
 
 ACTIVITY_TIMEOUT = timedelta(minutes=2)
-NON_RETRYABLE_TYPES = ["ConfigError", "DataError", "LookupError"]
 # A parked or failed transfer may run again under its id (operator retry, fixed config);
 # a transferred one may not.
 TRANSFER_ID_REUSE = WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
@@ -48,7 +48,7 @@ class OrderTransferWorkflow:
         if admitted.transfer_id is None:
             # Ending as failed keeps the id free for the transfer once the order reaches a trigger status.
             raise ApplicationError(
-                "the order's status is not a trigger status", type="NotTriggered", non_retryable=True
+                "the order's status is not a trigger status", type=error_type("NotTriggered"), non_retryable=True
             )
         result: TransferOutput = await workflow.execute_activity(
             "transfer_order",
@@ -59,7 +59,7 @@ class OrderTransferWorkflow:
         )
         if result.state == "parked":
             # Ending as failed lets an operator's retry reuse the transfer id.
-            raise ApplicationError(f"parked: {result.reason}", type="Parked", non_retryable=True)
+            raise ApplicationError(f"parked: {result.reason}", type=error_type("Parked"), non_retryable=True)
         return result
 
 

@@ -50,6 +50,8 @@ def create_app(store: Store, temporal: Client | None = None, task_queue: str = "
 
     @app.get("/api/orders")
     def list_orders(state: str | None = None, connection: str | None = None, offset: int = 0) -> list[dict[str, Any]]:
+        if state is not None and state not in STATES:
+            raise HTTPException(400, f"unknown state {state!r}; choose one of {', '.join(STATES)}")
         cid = connection_id(connection) if connection else None
         rows = store.ledger.list(connection_id=cid, state=state, limit=PAGE_SIZE, offset=max(0, offset))
         return [transfer_json(row) for row in rows]
