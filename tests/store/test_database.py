@@ -21,7 +21,7 @@ from shopbridge.store.database import (
 )
 from shopbridge.store.tables import Base
 
-EXPECTED_TABLES = {"tenants", "connections", "bindings", "cursors", "order_transfers", "events"}
+EXPECTED_TABLES = {"tenants", "connections", "bindings", "cursors", "order_transfers", "events", "api_tokens"}
 
 
 def _table_names(url: str) -> set[str]:

@@ -10,6 +10,7 @@ from shopbridge.store.database import Database, migrate
 from shopbridge.store.events import Event, EventLog
 from shopbridge.store.ledger import TransferLedger, TransferNotFound, TransferRecord
 from shopbridge.store.secrets import SecretBox
+from shopbridge.store.tokens import TokenRecord, TokenRepository
 
 
 class Store:
@@ -22,6 +23,8 @@ class Store:
         self.cursors = CursorRepository(self.database)
         self.ledger = TransferLedger(self.database)
         self.events = EventLog(self.database)
+        self.tokens = TokenRepository(self.database)
+        self.secrets = secrets
 
     @classmethod
     def open(cls, settings: Settings, migrate: bool = True) -> Store:
@@ -56,6 +59,8 @@ __all__ = [
     "EventLog",
     "SecretBox",
     "Store",
+    "TokenRecord",
+    "TokenRepository",
     "TransferLedger",
     "TransferNotFound",
     "TransferRecord",
