@@ -72,7 +72,9 @@ async def test_webhook_refuses_malformed_order_ids(
     assert response.status_code == 422
 
 
-async def test_a_signed_webhook_is_accepted(http: httpx.AsyncClient, store: Store, world: World, ledger: Ledger) -> None:
+async def test_a_signed_webhook_is_accepted(
+    http: httpx.AsyncClient, store: Store, world: World, ledger: Ledger
+) -> None:
     raw = b'{"id": "5"}'
     response = await http.post(f"/webhooks/{world.name}/orders", content=raw, headers=signed(store, world.name, raw))
     assert response.status_code == 202

@@ -107,7 +107,8 @@ async def test_a_bad_webhook_signature_is_401_and_stores_nothing(
     before = (store.ledger.count_by_state(), len(store.events.list()))
     body = b'{"id": "7"}'
     for header in ("", sign("wrong secret", body), "sha256=" + "0" * 64):
-        response = await anonymous.post(f"/webhooks/{world.name}/orders", content=body, headers={SIGNATURE_HEADER: header})
+        url = f"/webhooks/{world.name}/orders"
+        response = await anonymous.post(url, content=body, headers={SIGNATURE_HEADER: header})
         assert response.status_code == 401
     assert (store.ledger.count_by_state(), len(store.events.list())) == before
 
