@@ -25,6 +25,7 @@ CUSTOMER_ENTITY = "customer"
 # States in which the shop no longer wants the order booked; such orders are parked for a person.
 REFUSED_STATES = frozenset({OrderState.CANCELLED, OrderState.REFUNDED, OrderState.PAYMENT_ERROR})
 BOOKED_KIND = "booked_invoice"
+NOT_FOUND = 404
 # Process-wide so that concurrent activities for one new buyer create one ERP customer.
 _CUSTOMER_LOCKS: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -80,7 +81,13 @@ class OrderFlow:
             return tid
         try:
             order = await self.source.get_order(order_id)
+        except ConfigError as exc:
+            self.stop_connection(str(exc))
+            raise
         except DataError as exc:
+            if exc.status == NOT_FOUND:
+                # An id the shop does not have (a stray or forged webhook) leaves no ledger row.
+                return None
             self.store.ledger.ensure(tid, self.connection.id, shop, order_id)
             self._park(tid, f"the shop order cannot be read: {exc}")
             return tid
@@ -167,6 +174,10 @@ class OrderFlow:
         if row is not None and row.lease_until is not None:
             wait = max(1.0, (row.lease_until - datetime.now(UTC)).total_seconds())
         raise TransientError("another worker is transferring this order", retry_after=wait)
+
+    def stop_connection(self, reason: str) -> None:
+        """A configuration error: the connection stays stopped until an operator acts."""
+        self.store.connections.set_status(self.connection.name, "config_error", reason)
 
     def _park(self, tid: str, reason: str) -> TransferOutcome:
         self.store.ledger.mark_parked(tid, reason)
