@@ -44,7 +44,10 @@ async def temporal_errors() -> AsyncIterator[None]:
     try:
         yield
     except ShopBridgeError as exc:
-        raise to_application_error(exc) from exc
+        # Without the cause chain: the message already says why, and a chain of transport
+        # errors each with its stack makes the server replace the failure with
+        # "Failure exceeds size limit." (about 4 KB for an activity's last failure).
+        raise to_application_error(exc) from None
     except LookupError as exc:
         if not isinstance(exc, NOT_FOUND) and type(exc) is not LookupError:
             raise

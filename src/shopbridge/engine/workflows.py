@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
@@ -84,13 +86,21 @@ class PollOrdersWorkflow:
 async def start_transfer_child(ref: OrderRef, retry_seconds: float) -> None:
     """Start the order's transfer unless one already runs or succeeded under its id."""
     with contextlib.suppress(WorkflowAlreadyStartedError):
-        await workflow.start_child_workflow(
+        handle = await workflow.start_child_workflow(
             OrderTransferWorkflow.run,
             args=[ref, retry_seconds],
             id=transfer_workflow_id(ref),
             id_reuse_policy=TRANSFER_ID_REUSE,
             parent_close_policy=ParentClosePolicy.ABANDON,
         )
+        # A parked child ends as failed; nobody awaits it, so take its outcome here or asyncio
+        # logs "exception was never retrieved" for every parked order.
+        handle.add_done_callback(_outcome_seen)
+
+
+def _outcome_seen(child: asyncio.Task[Any]) -> None:
+    if not child.cancelled():
+        child.exception()
 
 
 def transfer_workflow_id(ref: OrderRef) -> str:
