@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start the machine's PostgreSQL cluster if it is installed and not answering.
 set -eu
-command -v pg_isready >/dev/null 2>&1 || { echo "postgres: not installed, store tests run on SQLite only"; exit 0; }
+command -v pg_isready >/dev/null 2>&1 || { echo "postgres: not installed; the PostgreSQL tests will fail (SHOPBRIDGE_TEST_SKIP_POSTGRES=1 skips them)"; exit 0; }
 pg_isready -h 127.0.0.1 -p 5432 -q && exit 0
 version=$(ls /etc/postgresql | head -n 1)
 pg_ctlcluster --skip-systemctl-redirect "$version" main start

@@ -15,11 +15,19 @@ from sqlalchemy.exc import OperationalError
 from shopbridge.store.database import normalise_url
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+SKIP_POSTGRES_VARIABLE = "SHOPBRIDGE_TEST_SKIP_POSTGRES"
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 def postgres_server_url() -> str:
     return normalise_url(os.environ.get("SHOPBRIDGE_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL))
+
+
+def postgres_unreachable(reason: str) -> None:
+    """Fail: a silent skip would hide a whole backend. Skipping is asked for by name only."""
+    if os.environ.get(SKIP_POSTGRES_VARIABLE) == "1":
+        pytest.skip(reason)
+    pytest.fail(f"{reason} (start it, e.g. scripts/ensure-postgres.sh, or set {SKIP_POSTGRES_VARIABLE}=1 to skip)")
 
 
 @contextmanager
@@ -33,10 +41,7 @@ def private_postgres_schema() -> Iterator[str]:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     except OperationalError as error:
         admin.dispose()
-        unreachable = f"PostgreSQL is not reachable at {server_url}: {error.orig}"
-        if os.environ.get("CI"):
-            pytest.fail(unreachable)  # CI starts PostgreSQL; a skip there would hide a whole backend
-        pytest.skip(unreachable)
+        postgres_unreachable(f"PostgreSQL is not reachable at {server_url}: {error.orig}")
     url = make_url(server_url).update_query_dict({"options": f"-csearch_path={schema}"})
     try:
         yield url.render_as_string(hide_password=False)

@@ -218,3 +218,28 @@ async def test_worker_and_web_run_apart_against_one_temporal_server(
             for process in (worker, web):
                 if process.poll() is None:
                     process.kill()
+
+
+def test_tokens_create_shows_the_token_once_and_list_and_revoke_by_name(data_env: dict[str, str]) -> None:
+    created = CliRunner().invoke(app, ["tokens", "create", "alice"])
+    assert created.exit_code == 0, created.output
+    token = created.output.strip().splitlines()[-1]
+    with Store.open(Settings()) as store:
+        assert store.tokens.verify(token) == "alice"
+    listed = CliRunner().invoke(app, ["tokens", "list"])
+    assert "alice" in listed.output and token not in listed.output
+    assert CliRunner().invoke(app, ["tokens", "revoke", "alice"]).exit_code == 0
+    assert CliRunner().invoke(app, ["tokens", "revoke", "alice"]).exit_code == 1
+    with Store.open(Settings()) as store:
+        assert store.tokens.verify(token) is None
+
+
+def test_connections_show_webhook_prints_the_secret_kept_across_re_apply(
+    world: World, data_env: dict[str, str]
+) -> None:
+    with Store.open(Settings()) as store:
+        secret = apply_connection(store, world.connection(name="acme")).secrets["webhook_secret"]
+        assert apply_connection(store, world.connection(name="acme")).secrets["webhook_secret"] == secret
+    shown = CliRunner(env={"COLUMNS": "300"}).invoke(app, ["connections", "show-webhook", "acme"])
+    assert shown.exit_code == 0, shown.output
+    assert secret in shown.output and "/webhooks/acme/" in shown.output

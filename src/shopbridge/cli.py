@@ -20,6 +20,8 @@ app = typer.Typer(help="ShopBridge keeps web shops and ERP systems in step.", no
 connections_app = typer.Typer(help="Manage connections.", no_args_is_help=True)
 sandbox_app = typer.Typer(help="Emulators of the external APIs.", no_args_is_help=True)
 sync_app = typer.Typer(help="Run a sync now.", no_args_is_help=True)
+tokens_app = typer.Typer(help="Operator API tokens (Authorization: Bearer, and the web login).", no_args_is_help=True)
+app.add_typer(tokens_app, name="tokens")
 app.add_typer(connections_app, name="connections")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(sync_app, name="sync")
@@ -142,6 +144,62 @@ def connections_resume(name: str) -> None:
         except LookupError as exc:
             raise _fail(exc) from exc
     console.print(f"connection [bold]{name}[/bold] resumed")
+
+
+@connections_app.command("show-webhook")
+def connections_show_webhook(name: str) -> None:
+    """Print the webhook URLs and secret to give the merchant's shop module."""
+    from shopbridge.connection_file import WEBHOOK_SECRET_KEY
+    from shopbridge.store import Store
+
+    settings = Settings()
+    with Store.open(settings) as store:
+        try:
+            secret = store.connections.get(name).secrets.get(WEBHOOK_SECRET_KEY, "")
+        except LookupError as exc:
+            raise _fail(exc) from exc
+    base = f"http://{settings.web_host}:{settings.web_port}/webhooks/{name}"
+    console.print(f"signed:   POST {base}/orders  (X-ShopBridge-Signature: sha256=<HMAC-SHA256 of the body>)")
+    console.print(f"unsigned: POST {base}/{secret}/orders")
+    console.print(f"secret:   {secret}")
+
+
+@tokens_app.command("create")
+def tokens_create(name: str) -> None:
+    """Create an API token; it is shown once and stored only as a hash."""
+    from shopbridge.store import Store
+
+    with Store.open(Settings()) as store:
+        try:
+            token = store.tokens.create(name)
+        except ShopBridgeError as exc:
+            raise _fail(exc) from exc
+    console.print(f"token [bold]{name}[/bold] (shown once; keep it safe):")
+    print(token, flush=True)
+
+
+@tokens_app.command("list")
+def tokens_list() -> None:
+    """List token names (tokens themselves are never shown again)."""
+    from shopbridge.store import Store
+
+    with Store.open(Settings()) as store:
+        records = store.tokens.list()
+    table = Table("name", "created (UTC)")
+    for record in records:
+        table.add_row(record.name, record.created_at.strftime("%Y-%m-%d %H:%M"))
+    console.print(table)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(name: str) -> None:
+    """Revoke a token; its web sessions end with it."""
+    from shopbridge.store import Store
+
+    with Store.open(Settings()) as store:
+        if not store.tokens.revoke(name):
+            raise _fail(LookupError(f"no token named {name}"))
+    console.print(f"token [bold]{name}[/bold] revoked")
 
 
 @sync_app.command("orders")

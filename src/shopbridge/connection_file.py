@@ -7,6 +7,7 @@ Fields a connector declares secret are stored encrypted and apart from the rest.
 from __future__ import annotations
 
 import os
+import secrets as secrets_module
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,9 @@ from shopbridge.flows.rules import OrderRules
 from shopbridge.store import ConnectionRecord, Store
 
 ENV_PREFIX = "env:"
+
+
+WEBHOOK_SECRET_KEY = "webhook_secret"
 
 
 def read_connection_file(path: Path) -> dict[str, Any]:
@@ -42,6 +46,18 @@ def resolve_env(value: Any, where: str) -> Any:
     return value
 
 
+def _webhook_secret(store: Store, name: str, data: dict[str, Any]) -> str:
+    """The file's `webhook_secret`, else the one stored before (a re-apply keeps it), else a new one."""
+    given = data.get("webhook_secret")
+    if given:
+        return str(resolve_env(given, "webhook_secret"))
+    try:
+        stored = store.connections.get(name).secrets.get(WEBHOOK_SECRET_KEY)
+    except LookupError:
+        stored = None
+    return stored or secrets_module.token_urlsafe(32)
+
+
 def apply_connection(store: Store, data: dict[str, Any]) -> ConnectionRecord:
     """Validate a parsed connection file and store it (an existing one is replaced)."""
     name = str(data.get("name", "")).strip()
@@ -58,6 +74,7 @@ def apply_connection(store: Store, data: dict[str, Any]) -> ConnectionRecord:
         hidden = secret_fields(systems, values["system"])
         config[side] = {key: value for key, value in values.items() if key not in hidden}
         secrets.update({f"{side}.{key}": str(values[key]) for key in hidden if key in values})
+    secrets[WEBHOOK_SECRET_KEY] = _webhook_secret(store, name, data)
     try:
         config["orders"] = OrderRules.model_validate(data.get("orders", {})).model_dump(mode="json")
     except ValueError as exc:

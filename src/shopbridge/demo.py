@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import random
+import secrets
 import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -30,6 +31,7 @@ from shopbridge.sandbox.faults import FaultRule
 from shopbridge.sandbox.server import BackgroundServer, free_port
 from shopbridge.settings import Settings
 from shopbridge.store import Store
+from shopbridge.web.webhooks import SIGNATURE_HEADER, sign
 
 CONNECTION = "demo"
 SHOP = "1"  # the emulated PrestaShop has one shop
@@ -47,6 +49,7 @@ class DemoWorld:
     shop: BackgroundServer
     erp: BackgroundServer
     placed: list[str] = field(default_factory=list)
+    webhook_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
     def stop(self) -> None:
         self.shop.stop()
@@ -73,6 +76,7 @@ def start_world(seed: int) -> DemoWorld:
 def demo_connection(world: DemoWorld) -> dict[str, Any]:
     return {
         "name": CONNECTION,
+        "webhook_secret": world.webhook_secret,
         "shop": {"system": "prestashop", "url": world.shop.url, "key": prestashop.DEMO_API_KEY},
         "erp": {
             "system": "economic",
@@ -110,8 +114,14 @@ class OrderPlacer:
         order_id = str(response.json()["id"])
         self.world.placed.append(order_id)
         if self.web_url and status == TRIGGER_STATUS:
-            await self.http.post(f"{self.web_url}/webhooks/{CONNECTION}/orders", json={"id": order_id, "shop": SHOP})
+            await self._notify(order_id)
         return order_id
+
+    async def _notify(self, order_id: str) -> None:
+        """The shop module's webhook, signed with the connection's secret."""
+        body = json.dumps({"id": order_id, "shop": SHOP}).encode()
+        headers = {SIGNATURE_HEADER: sign(self.world.webhook_secret, body), "content-type": "application/json"}
+        await self.http.post(f"{self.web_url}/webhooks/{CONNECTION}/orders", content=body, headers=headers)
 
     async def aclose(self) -> None:
         await self.http.aclose()
@@ -176,6 +186,7 @@ async def run_live(seed: int, web_port: int, every: float, console: Console) -> 
         console.print(f"Shop emulator   {world.shop.url}/api/  key {prestashop.DEMO_API_KEY}")
         console.print(f"ERP emulator    {world.erp.url}")
         console.print(f"Orders page     {services.web_url}/   (Ctrl-C stops everything)")
+        console.print(f"Operator token  {token}   (paste it on the login page)")
         asyncio.create_task(_keep_placing(world, services.web_url, seed, every, stop))
         asyncio.create_task(_show_live(world, services.store, stop, console))
 
@@ -183,7 +194,7 @@ async def run_live(seed: int, web_port: int, every: float, console: Console) -> 
 
     with tempfile.TemporaryDirectory(prefix="shopbridge-demo-") as data_dir:
         settings = _demo_settings(Path(data_dir), web_port)
-        _apply_demo_connection(settings, world)
+        token = _apply_demo_connection(settings, world)
         stop_on_signals(stop)
         try:
             await run_services(settings, stop, on_ready=drive)
@@ -243,10 +254,12 @@ def _demo_settings(data_dir: Path, web_port: int) -> Settings:
     return Settings(data_dir=data_dir, database_url=None, temporal_address=None, web_port=web_port)
 
 
-def _apply_demo_connection(settings: Settings, world: DemoWorld) -> None:
+def _apply_demo_connection(settings: Settings, world: DemoWorld) -> str:
+    """Store the demo connection; returns a new operator token for the orders page."""
     store = Store.open(settings)
     try:
         apply_connection(store, demo_connection(world))
+        return store.tokens.create("demo")
     finally:
         store.close()
 

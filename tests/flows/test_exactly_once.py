@@ -120,7 +120,7 @@ async def test_an_attempt_whose_lease_lapsed_mid_write_is_fenced_and_its_documen
     world: World, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     apply_connection(store, world.connection(settle_seconds=SETTLE, lease_seconds=0.3))
-    world.erp_state.faults.add(FaultRule(kind="latency", method="POST", path="/invoices/drafts", seconds=1.0,
+    world.erp_state.faults.add(FaultRule(kind="latency", method="POST", path="/invoices/drafts", seconds=2.0,
                                          times=1))  # fmt: skip
 
     @asynccontextmanager
@@ -130,9 +130,18 @@ async def test_an_attempt_whose_lease_lapsed_mid_write_is_fenced_and_its_documen
     monkeypatch.setattr(order_transfer, "renewing", stalled)
     order_id = prestashop.place_order(world.shop_state)
     slow = asyncio.create_task(attempt(store, world, order_id))
-    await asyncio.sleep(0.7)  # the lease lapsed while the POST is under way
-    with pytest.raises(TransientError, match="settle"):
-        await attempt(store, world, order_id)  # Temporal's second attempt: it must not write
+    while (row := store.ledger.get(world.transfer_id(order_id))) is None or row.write_started_at is None:
+        await asyncio.sleep(0.02)  # until the first attempt has announced its write and sent it
+    # Temporal's second attempt, as soon as the lease lapsed while the POST is under way: it
+    # takes the row, but must neither look nor write before the first write has settled.
+    refusal = ""
+    while not slow.done() and "settle" not in refusal:
+        await asyncio.sleep(0.1)
+        try:
+            await attempt(store, world, order_id)
+        except TransientError as error:
+            refusal = str(error)
+    assert "settle" in refusal
     with pytest.raises(TransientError, match="lost its claim"):
         await slow  # the document was written, but this attempt may not record it
     outcome = await until_transferred(store, world, order_id)

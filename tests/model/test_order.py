@@ -101,6 +101,12 @@ def test_order_keeps_aware_times_in_their_offset() -> None:
     assert order(updated_at=local).updated_at == datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 
+@pytest.mark.parametrize("control", ["\x00", "\x07", "\x1b", "\x7f"])
+def test_customer_email_refuses_control_characters(control: str) -> None:
+    with pytest.raises(ValidationError, match="control characters"):
+        Customer(email=f"anna{control}@example.dk")
+
+
 def test_customer_email_is_normalised_and_validated() -> None:
     assert order().customer.email == "anna@example.dk"
     with pytest.raises(ValidationError, match="email"):

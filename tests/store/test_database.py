@@ -21,7 +21,9 @@ from shopbridge.store.database import (
 )
 from shopbridge.store.tables import Base
 
-EXPECTED_TABLES = {"tenants", "connections", "bindings", "cursors", "order_transfers", "events", "creation_claims"}
+EXPECTED_TABLES = {
+    "tenants", "connections", "bindings", "cursors", "order_transfers", "events", "creation_claims", "api_tokens"
+}
 
 
 def _table_names(url: str) -> set[str]:

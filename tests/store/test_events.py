@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC
 
+import pytest
+
+from shopbridge.errors import DataError
 from shopbridge.store import Store
 
 
@@ -47,3 +50,12 @@ def test_list_filters_by_connection_and_transfer(store: Store, connection_id: in
     assert [event.kind for event in by_connection] == ["d", "c", "b"]
     assert [event.kind for event in by_transfer] == ["c"]
     assert [event.kind for event in store.events.list()] == ["d", "c", "b", "a"]
+
+
+def test_a_value_the_database_cannot_hold_is_a_data_error(store: Store) -> None:
+    # PostgreSQL refuses NUL in text; as our DataError the order is parked with a reason
+    # instead of failing, and being retried, forever.
+    if store.database.engine.dialect.name == "sqlite":
+        pytest.skip("SQLite stores NUL in text")
+    with pytest.raises(DataError, match="cannot be stored"):
+        store.events.add("order.note", "a\x00b")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import httpx
@@ -9,14 +10,22 @@ import pytest
 
 from shopbridge.store import Store
 from shopbridge.web.app import create_app
+from shopbridge.web.webhooks import SIGNATURE_HEADER, sign
+from tests.conftest import World
 from tests.web.conftest import Ledger
 
 
 @pytest.fixture
 async def http(store: Store) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=create_app(store))
-    async with httpx.AsyncClient(transport=transport, base_url="http://shopbridge") as client:
+    headers = {"Authorization": f"Bearer {store.tokens.create('operator')}"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://shopbridge", headers=headers) as client:
         yield client
+
+
+def signed(store: Store, connection: str, body: bytes) -> dict[str, str]:
+    secret = store.connections.get(connection).secrets["webhook_secret"]
+    return {SIGNATURE_HEADER: sign(secret, body), "content-type": "application/json"}
 
 
 async def test_orders_api_lists_transferred_and_parked_orders(http: httpx.AsyncClient, ledger: Ledger) -> None:
@@ -56,13 +65,23 @@ async def test_unknown_order_is_404(http: httpx.AsyncClient, ledger: Ledger) -> 
 
 @pytest.mark.parametrize("body", [{"id": "12; DROP TABLE"}, {"id": ""}, {"shop": "1"}, {"id": "x" * 65}])
 async def test_webhook_refuses_malformed_order_ids(
-    http: httpx.AsyncClient, ledger: Ledger, body: dict[str, str]
+    http: httpx.AsyncClient, store: Store, world: World, ledger: Ledger, body: dict[str, str]
 ) -> None:
-    assert (await http.post("/webhooks/acme/orders", json=body)).status_code == 422
+    raw = json.dumps(body).encode()
+    response = await http.post(f"/webhooks/{world.name}/orders", content=raw, headers=signed(store, world.name, raw))
+    assert response.status_code == 422
 
 
-async def test_webhook_for_an_unknown_connection_is_404(http: httpx.AsyncClient, ledger: Ledger) -> None:
-    assert (await http.post("/webhooks/nobody/orders", json={"id": "1"})).status_code == 404
+async def test_a_signed_webhook_is_accepted(
+    http: httpx.AsyncClient, store: Store, world: World, ledger: Ledger
+) -> None:
+    raw = b'{"id": "5"}'
+    response = await http.post(f"/webhooks/{world.name}/orders", content=raw, headers=signed(store, world.name, raw))
+    assert response.status_code == 202
+
+
+async def test_webhook_for_an_unknown_connection_is_401(http: httpx.AsyncClient, ledger: Ledger) -> None:
+    assert (await http.post("/webhooks/nobody/orders", json={"id": "1"})).status_code == 401
 
 
 async def test_orders_page_escapes_hostile_reasons(http: httpx.AsyncClient, ledger: Ledger) -> None:

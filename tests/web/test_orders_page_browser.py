@@ -38,12 +38,16 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
-async def test_operator_sees_transferred_and_parked_orders_and_retries_one(
+async def test_operator_logs_in_sees_transferred_and_parked_orders_and_retries_one(
     browser: Browser, store: Store, ledger: Ledger, tmp_path: Path
 ) -> None:
+    token = store.tokens.create("operator")
     with serving(create_app(store)) as web:
         page = await browser.new_page()
         await page.goto(f"{web.url}/")
+        await expect(page.locator("#login")).to_be_visible()
+        await page.locator("#token").fill(token)
+        await page.locator("#login-button").click()
         rows = page.locator("#orders tbody tr")
         await expect(rows).to_have_count(2)
         await expect(page.locator(f'tr[data-transfer="{ledger.transferred}"] .state')).to_have_text("transferred")

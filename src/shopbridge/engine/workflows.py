@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
@@ -12,12 +14,12 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from shopbridge.engine.contracts import OrderRef, PollInput, PollOutput, TransferInput, TransferOutput
+    from shopbridge.engine.errors import NON_RETRYABLE_TYPES, error_type
     from shopbridge.flows.ids import transfer_id
 
 ACTIVITY_TIMEOUT = timedelta(minutes=2)
 # Activities heartbeat every 2 s: a killed worker's attempt is retried after this, not the timeout.
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
-NON_RETRYABLE_TYPES = ["ConfigError", "DataError", "LookupError"]
 # A parked or failed transfer may run again under its id (operator retry, fixed config);
 # a transferred one may not.
 TRANSFER_ID_REUSE = WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
@@ -54,10 +56,12 @@ class OrderTransferWorkflow:
         )
         if result.state == "not_triggered":
             # Ending as failed keeps the id free for the transfer once the order reaches a trigger status.
-            raise ApplicationError(f"not transferred: {result.reason}", type="NotTriggered", non_retryable=True)
+            raise ApplicationError(
+                f"not transferred: {result.reason}", type=error_type("NotTriggered"), non_retryable=True
+            )
         if result.state == "parked":
             # Ending as failed lets an operator's retry reuse the transfer id.
-            raise ApplicationError(f"parked: {result.reason}", type="Parked", non_retryable=True)
+            raise ApplicationError(f"parked: {result.reason}", type=error_type("Parked"), non_retryable=True)
         if result.check_after_seconds > 0:
             # A write's outcome was unknown on the way: once the ERP has settled, remove strays.
             await workflow.sleep(timedelta(seconds=result.check_after_seconds))
@@ -93,13 +97,21 @@ class PollOrdersWorkflow:
 async def start_transfer_child(ref: OrderRef, retry_seconds: float) -> None:
     """Start the order's transfer unless one already runs or succeeded under its id."""
     with contextlib.suppress(WorkflowAlreadyStartedError):
-        await workflow.start_child_workflow(
+        handle = await workflow.start_child_workflow(
             OrderTransferWorkflow.run,
             args=[ref, retry_seconds],
             id=transfer_workflow_id(ref),
             id_reuse_policy=TRANSFER_ID_REUSE,
             parent_close_policy=ParentClosePolicy.ABANDON,
         )
+        # A parked child ends as failed; nobody awaits it, so take its outcome here or asyncio
+        # logs "exception was never retrieved" for every parked order.
+        handle.add_done_callback(_outcome_seen)
+
+
+def _outcome_seen(child: asyncio.Task[Any]) -> None:
+    if not child.cancelled():
+        child.exception()
 
 
 def transfer_workflow_id(ref: OrderRef) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from shopbridge.errors import ConfigError
 from shopbridge.flows.order_transfer import OrderFlow
 from shopbridge.store import TransferRecord
 
@@ -24,7 +25,19 @@ class PollResult:
 
 
 async def poll_orders(flow: OrderFlow, now: datetime | None = None) -> PollResult:
-    """Admit every triggered order changed since the cursor; return all transfers still pending."""
+    """Admit every triggered order changed since the cursor; return all transfers still pending.
+
+    A configuration error (a revoked shop key) stops the connection, as it does for a transfer,
+    so its status says why every poll fails.
+    """
+    try:
+        return await _poll(flow, now)
+    except ConfigError as exc:
+        flow.stop_connection(str(exc))
+        raise
+
+
+async def _poll(flow: OrderFlow, now: datetime | None) -> PollResult:
     run_start = now or datetime.now(UTC)
     cursors = flow.store.cursors
     connection_id = flow.connection.id

@@ -97,6 +97,9 @@ class OrderFlow:
             return await self.transfer(tid)
         try:
             order = await self.source.get_order(order_id)
+        except ConfigError as exc:
+            await off_loop(self.stop_connection, str(exc))
+            raise
         except DataError as exc:
             if exc.status == NOT_FOUND:
                 # No row for an id the shop does not have: a flood of them cannot grow the ledger.
@@ -126,7 +129,7 @@ class OrderFlow:
             return await self._park(tid, str(exc), claim)
         except ConfigError as exc:
             await off_loop(self.store.ledger.record_failure, tid, str(exc), "config", claim)
-            await off_loop(self.store.connections.set_status, self.connection.name, "config_error", str(exc))
+            await off_loop(self.stop_connection, str(exc))
             await self._event("order.failed", tid, str(exc))
             raise
         except ShopBridgeError as exc:
@@ -223,6 +226,10 @@ class OrderFlow:
         if row is not None and row.state in ("transferred", "parked"):
             return _outcome_of(row)
         raise TransientError("another worker is transferring this order", retry_after=self.rules.lease_seconds / 3)
+
+    def stop_connection(self, reason: str) -> None:
+        """A configuration error: the connection stays stopped until an operator acts."""
+        self.store.connections.set_status(self.connection.name, "config_error", reason)
 
     async def _park(self, tid: str, reason: str, claim: TransferClaim | None = None) -> TransferOutcome:
         row = await off_loop(self.store.ledger.mark_parked, tid, reason, claim)

@@ -6,13 +6,13 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_EMAIL = re.compile(r"^[^@\s<>\x00-\x1f\x7f]+@[^@\s<>\x00-\x1f\x7f]+\.[^@\s<>\x00-\x1f\x7f]+$")
 
 
 def clean_text(value: str) -> str:
     """Strip whitespace and refuse control characters that no ERP field accepts."""
     value = value.strip()
-    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+    if any((ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 127 for ch in value):
         raise ValueError("contains control characters")
     return value
 
@@ -68,7 +68,7 @@ class Customer(BaseModel):
     @field_validator("email")
     @classmethod
     def _valid_email(cls, email: str) -> str:
-        email = email.strip().lower()
+        email = clean_text(email).lower()
         if not _EMAIL.match(email):
             raise ValueError(f"not a valid email address: {email!r}")
         return email

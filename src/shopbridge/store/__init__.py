@@ -11,6 +11,7 @@ from shopbridge.store.database import Database, migrate
 from shopbridge.store.events import Event, EventLog
 from shopbridge.store.ledger import TransferClaim, TransferLedger, TransferNotFound, TransferRecord
 from shopbridge.store.secrets import SecretBox
+from shopbridge.store.tokens import TokenRecord, TokenRepository
 
 
 class Store:
@@ -24,6 +25,8 @@ class Store:
         self.ledger = TransferLedger(self.database)
         self.claims = CreationClaims(self.database)
         self.events = EventLog(self.database)
+        self.tokens = TokenRepository(self.database)
+        self.secrets = secrets
 
     @classmethod
     def open(cls, settings: Settings, migrate: bool = True) -> Store:
@@ -62,6 +65,8 @@ __all__ = [
     "EventLog",
     "SecretBox",
     "Store",
+    "TokenRecord",
+    "TokenRepository",
     "TransferClaim",
     "TransferLedger",
     "TransferNotFound",

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy.exc
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, Table, create_engine, event, text
@@ -17,6 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from shopbridge.errors import DataError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -117,9 +120,16 @@ class Database:
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
-        """A short transaction that will write; committed on success, rolled back on error."""
-        with self._writer.begin() as session:
-            yield session
+        """A short transaction that will write; committed on success, rolled back on error.
+
+        A value the database refuses (NUL in PostgreSQL text, a number out of range) is a
+        DataError of ours, so the record is parked with the reason instead of retried forever.
+        """
+        try:
+            with self._writer.begin() as session:
+                yield session
+        except sqlalchemy.exc.DataError as exc:
+            raise DataError(f"a value cannot be stored: {exc.orig}", system="store") from exc
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import secrets as random_tokens
@@ -22,6 +24,7 @@ class SecretBox:
     def __init__(self, key: bytes) -> None:
         try:
             self._fernet = Fernet(key)
+            self._key = bytes(key)
         except (ValueError, TypeError) as error:
             raise ConfigError(
                 "the secret key is not a Fernet key (32 url-safe base64-encoded bytes); "
@@ -40,6 +43,10 @@ class SecretBox:
         if settings.secret_key:
             return cls(settings.secret_key.encode())
         return cls(load_or_create_key_file(settings.data_dir / KEY_FILE_NAME))
+
+    def derive(self, purpose: str) -> bytes:
+        """A key for `purpose` (e.g. signing session cookies), stable for as long as this key is."""
+        return hmac.new(self._key, f"shopbridge:{purpose}".encode(), hashlib.sha256).digest()
 
     def encrypt(self, data: dict[str, str]) -> str:
         return self._fernet.encrypt(json.dumps(_checked(data), sort_keys=True).encode()).decode()

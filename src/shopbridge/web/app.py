@@ -1,32 +1,24 @@
-"""FastAPI application: order list for operators, JSON API, retry, and webhook receivers."""
+"""FastAPI application: order list for operators, JSON API, retry, login, and webhook receivers."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, Field
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from temporalio.client import Client
 
 from shopbridge.engine.contracts import OrderRef
 from shopbridge.engine.control import start_transfer
 from shopbridge.flows.order_transfer import snapshot_of
 from shopbridge.store import Store, TransferRecord
+from shopbridge.web import auth, webhooks
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES = auth.TEMPLATES
 STATES = ("pending", "in_progress", "transferred", "parked")
 PAGE_SIZE = 200
-
-
-class OrderWebhook(BaseModel):
-    """What a shop module posts when an order is placed or changes status."""
-
-    id: str = Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")
-    shop: str = Field(default="1", min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")
 
 
 def transfer_json(row: TransferRecord) -> dict[str, Any]:
@@ -37,6 +29,7 @@ def transfer_json(row: TransferRecord) -> dict[str, Any]:
 
 def create_app(store: Store, temporal: Client | None = None, task_queue: str = "shopbridge") -> FastAPI:
     app = FastAPI(title="ShopBridge", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    signer = auth.install(app, store)
 
     def connection_id(name: str) -> int:
         try:
@@ -50,6 +43,8 @@ def create_app(store: Store, temporal: Client | None = None, task_queue: str = "
 
     @app.get("/api/orders")
     def list_orders(state: str | None = None, connection: str | None = None, offset: int = 0) -> list[dict[str, Any]]:
+        if state is not None and state not in STATES:
+            raise HTTPException(400, f"unknown state {state!r}; choose one of {', '.join(STATES)}")
         cid = connection_id(connection) if connection else None
         rows = store.ledger.list(connection_id=cid, state=state, limit=PAGE_SIZE, offset=max(0, offset))
         return [transfer_json(row) for row in rows]
@@ -83,8 +78,23 @@ def create_app(store: Store, temporal: Client | None = None, task_queue: str = "
         return {"transfer_id": transfer_id, "state": row.state, "started": started}
 
     @app.post("/webhooks/{connection}/orders", status_code=202)
-    async def order_webhook(connection: str, event: OrderWebhook) -> dict[str, Any]:
-        connection_id(connection)
+    async def order_webhook(connection: str, request: Request) -> dict[str, Any]:
+        body = await request.body()
+        system = webhooks.verify_signature(store, connection, body, request.headers.get(webhooks.SIGNATURE_HEADER, ""))
+        return await _accept_webhook(connection, system, body)
+
+    @app.post("/webhooks/{connection}/{secret}/orders", status_code=202)
+    async def order_webhook_by_path(connection: str, secret: str, request: Request) -> dict[str, Any]:
+        system = webhooks.verify_path_secret(store, connection, secret)
+        return await _accept_webhook(connection, system, await request.body())
+
+    async def _accept_webhook(connection: str, system: str | None, body: bytes) -> dict[str, Any]:
+        if system is None:
+            raise HTTPException(401, "unknown connection or bad webhook secret")
+        try:
+            event = webhooks.reader_for(system)(body)
+        except ValidationError as exc:
+            raise HTTPException(422, exc.errors(include_url=False, include_context=False)) from None
         started = await _start(connection, event.shop, event.id)
         return {"accepted": True, "started": started}
 
@@ -93,11 +103,31 @@ def create_app(store: Store, temporal: Client | None = None, task_queue: str = "
             return False
         return await start_transfer(temporal, OrderRef(connection, shop, order_id), task_queue) is not None
 
+    @app.get("/login", response_class=HTMLResponse)
+    def login_form(request: Request) -> Response:
+        return auth.login_page(request, "")
+
+    @app.post("/login")
+    async def login(request: Request) -> Response:
+        token = (await auth.form_fields(request)).get("token", "").strip()
+        if not store.tokens.verify(token):
+            return auth.login_page(request, "unknown or revoked token", status_code=401)
+        response = RedirectResponse("/", status_code=303)
+        cookie, _ = signer.issue(token)
+        auth.set_session_cookie(response, request, cookie)
+        return response
+
+    @app.post("/logout")
+    def logout() -> Response:
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(auth.SESSION_COOKIE, path="/")
+        return response
+
     @app.get("/", response_class=HTMLResponse)
     def orders_page(request: Request, state: str | None = None) -> HTMLResponse:
         rows = store.ledger.list(state=state if state in STATES else None, limit=PAGE_SIZE)
         counts = store.ledger.count_by_state()
-        context = {"rows": rows, "counts": counts, "states": STATES, "selected": state}
+        context = {"rows": rows, "counts": counts, "states": STATES, "selected": state} | auth.page_context(request)
         return TEMPLATES.TemplateResponse(request, "orders.html", context)
 
     @app.get("/orders/{transfer_id:path}", response_class=HTMLResponse)
@@ -106,7 +136,7 @@ def create_app(store: Store, temporal: Client | None = None, task_queue: str = "
         if row is None:
             raise HTTPException(404, f"no transfer {transfer_id}")
         events = store.events.list(transfer_id=transfer_id)
-        context = {"row": row, "order": snapshot_of(row), "events": events}
+        context = {"row": row, "order": snapshot_of(row), "events": events} | auth.page_context(request)
         return TEMPLATES.TemplateResponse(request, "order.html", context)
 
     return app

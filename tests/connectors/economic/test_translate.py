@@ -59,12 +59,13 @@ def test_domestic_order_becomes_a_document_with_header_recipient_and_lines() -> 
     assert erp_gross(body, domestic=True) == placed.total_gross.amount
 
 
-def test_document_date_is_the_order_date_in_utc() -> None:
+def test_document_date_is_the_shops_local_day() -> None:
     late_evening_in_copenhagen = datetime(2024, 12, 31, 23, 30, tzinfo=timezone(timedelta(hours=1)))
     placed = order([product("MUG-01", "1", "79.20")]).model_copy(update={"created_at": late_evening_in_copenhagen})
     assert order_to_economic(placed, 1, REFERENCE, SETTINGS, GROUPS)["date"] == "2024-12-31"
+    # Half past midnight on New Year's Day in Copenhagen is still the old year in UTC, not in the books.
     placed = placed.model_copy(update={"created_at": datetime(2025, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=1)))})
-    assert order_to_economic(placed, 1, REFERENCE, SETTINGS, GROUPS)["date"] == "2024-12-31"
+    assert order_to_economic(placed, 1, REFERENCE, SETTINGS, GROUPS)["date"] == "2025-01-01"
 
 
 def test_zero_rated_gift_card_passes_the_vat_check_on_a_vat_free_group() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -75,10 +75,17 @@ def test_order_header_comes_from_the_order_record() -> None:
     assert order.currency == "DKK"
 
 
-def test_shop_local_dates_become_aware_utc() -> None:
+def test_shop_local_dates_become_aware_times_in_the_shops_zone() -> None:
     order = translate()
     assert order.created_at == datetime(2024, 6, 3, 8, 15, tzinfo=UTC)  # CEST is UTC+2
     assert order.updated_at == datetime(2024, 6, 3, 9, 0, 5, tzinfo=UTC)
+    assert order.created_at.utcoffset() == timedelta(hours=2)
+    assert (order.created_at.date(), order.created_at.hour) == (date(2024, 6, 3), 10)
+
+
+def test_an_order_placed_after_local_midnight_keeps_the_local_day() -> None:
+    order = translate(order_payload(date_add="2025-01-01 00:30:00", date_upd="2025-01-01 00:30:00"))
+    assert order.created_at.date() == date(2025, 1, 1)
 
 
 def test_order_totals_are_total_paid_excl_and_incl_rounded_to_cents() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -132,7 +131,8 @@ def order_to_economic(
             _check_vat_rate(line, settings, product_groups)
     rounding = _rounding_line(order, lines, domestic, settings, product_groups)
     return _compact({
-        "date": order.created_at.astimezone(UTC).date().isoformat(),
+        # The shop connector gives created_at in the shop's zone; its day is the books' day.
+        "date": order.created_at.date().isoformat(),
         "currency": order.currency,
         "customer": {"customerNumber": customer_number},
         "layout": {"layoutNumber": settings.layout_number},

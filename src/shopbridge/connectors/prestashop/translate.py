@@ -267,7 +267,10 @@ def order_from_prestashop(
     with reading(f"order {_id_for_message(order)}"):
         currency = Money(amount=Decimal(0), currency=currency_iso).currency
         billing = address_from_prestashop(invoice_address, country_iso, "invoice address")
-        created = required_time(order, "date_add", timezone)
+        # Returned in the shop's own zone: the ERP document date is the shop's local day.
+        zone = ZoneInfo(timezone)
+        created = required_time(order, "date_add", timezone).astimezone(zone)
+        updated = optional_time(order, "date_upd", timezone)
         status = identifier(order, "current_state")
         return Order(
             id=identifier(order, "id"),
@@ -276,7 +279,7 @@ def order_from_prestashop(
             status=status,
             state=canonical_state(status, state_map),
             created_at=created,
-            updated_at=optional_time(order, "date_upd", timezone) or created,
+            updated_at=updated.astimezone(zone) if updated else created,
             currency=currency,
             customer=customer_from_prestashop(customer, billing),
             billing_address=billing,
