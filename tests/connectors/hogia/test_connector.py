@@ -235,3 +235,16 @@ def test_paging_stops_on_a_short_page_and_refuses_a_repeated_one() -> None:
     last = PageNumbers(page_size=2)
     last.advance({"page": 1}, 1)
     assert last.params is None
+
+
+async def test_an_invoice_that_lists_late_is_found_once_it_settles(
+    state: hogia.HogiaState, connector: HogiaConnector
+) -> None:
+    now = state.clock()
+    state.clock = lambda: now
+    state.listing_lag = timedelta(seconds=connector.settle_seconds)
+    written = await write(connector, "7501")
+    assert await connector.find_document(reference_for("7501")) is None
+    state.clock = lambda: now + timedelta(seconds=connector.settle_seconds)
+    found = await connector.find_document(reference_for("7501"))
+    assert found is not None and found.number == written.number

@@ -34,6 +34,16 @@ related Hogia platform API that public clients use. Choices made where the spec 
 - `sequenceId` must be a GUID; one already used answers 409 (the spec only guesses it is an
   idempotency key); removing a draft frees its sequenceId.
 - Payments (`POST .../payments`): booked invoices only, positive amounts up to what is left.
+- VAT codes are the invented Swedish set MP1 25 %, MP2 12 %, MP3 6 %, MF 0 %, listed with
+  `rate` in percent; an invoice line may name any code, else it takes its article's.
+- Helper articles `fraktavg`, `expavg`, `rabatt` (spec §1) are seeded with 25 % VAT and price 0,
+  plus `oresavr` (0 %) for öre rounding, which the spec does not mention. Prices may be negative
+  (discounts); a quantity must not be 0. `invoiceDate` defaults to today, the due date to 30
+  days later; the currency defaults to SEK and is taken as given (no exchange rates).
+- Contacts' `identificationNumber` is stored and compared as sent (the connector sends
+  `NNNNNN-NNNN`). Nothing can be deleted but draft invoices.
+- Fault kinds beyond the shared middleware: `state.listing_lag` keeps a new invoice out of
+  filtered lists for that long (it is readable by id at once), as an index that lags would.
 - Rate limit: off unless `state.rate_limit` holds a bucket; then 429 with a whole-second
   `Retry-After`. Numbers are not published, so none are imitated.
 """
@@ -167,7 +177,8 @@ async def create_contact(call: Call) -> Response:
 
 
 async def list_invoices(call: Call) -> Response:
-    return call.listed(list(call.state.invoices.values()), query.INVOICE_FILTERS)
+    listed = [item for item in call.state.invoices.values() if call.state.listed_yet(item)]
+    return call.listed(listed, query.INVOICE_FILTERS)
 
 
 async def show_invoice(call: Call) -> Response:

@@ -62,6 +62,8 @@ class HogiaState:
     faults: FaultPlan = field(default_factory=FaultPlan)
     clock: Callable[[], datetime] = _utc_now
     rate_limit: RateLimit | None = None
+    # A new invoice reaches filtered lists only this long after it was created (0: at once).
+    listing_lag: timedelta = timedelta(0)
     seed: int = 0
     tokens: dict[str, datetime] = field(default_factory=dict)
     vat_codes: dict[str, Json] = field(default_factory=dict)
@@ -98,6 +100,10 @@ class HogiaState:
     def take_invoice_number(self) -> int:
         self.next_invoice_number += 1
         return self.next_invoice_number - 1
+
+    def listed_yet(self, invoice: Json) -> bool:
+        created = datetime.strptime(invoice["createdDate"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        return self.clock() >= created + self.listing_lag
 
     def contact_by_number(self, number: str) -> Json | None:
         return next((contact for contact in self.contacts.values() if contact["number"] == number), None)
