@@ -206,3 +206,21 @@ def test_document_refs_name_drafts_by_id_and_booked_invoices_by_number() -> None
     with pytest.raises(DataError):
         document_ref_from_hogia({"invoiceHeader": header})
 
+
+
+def test_a_discount_over_two_vat_rates_is_split_into_one_line_per_rate() -> None:
+    goods = [product("MUG-01", "1", "100.00", "0.25"), product("FOOD", "1", "100.00", "0.12")]
+    # 10 % off everything: 20.00 net with 2.50 + 1.20 = 3.70 VAT, which reads as a blended 18.5 %.
+    blended = line(OrderLineKind.DISCOUNT, "10 % off", "1", "-20.00", "0.185")
+    placed = order([*goods, blended])
+    body = invoice_to_hogia(placed, "1001", REFERENCE, settings(), CODES, SEQUENCE)
+    parts = [(item["itemNumber"], item["unitPrice"], item["vatCode"]) for item in lines_of(body)[2:]]
+    assert parts == [("rabatt", Decimal("-10.00"), "MP2"), ("rabatt", Decimal("-10.00"), "MP1")]
+    assert hogia_gross(body) == placed.total_gross.amount
+
+
+def test_a_discount_whose_vat_no_mix_of_the_goods_explains_is_a_data_error() -> None:
+    goods = [product("MUG-01", "1", "100.00", "0.25"), product("FOOD", "1", "100.00", "0.12")]
+    odd = line(OrderLineKind.DISCOUNT, "Odd voucher", "1", "-20.00", "0.15")
+    with pytest.raises(DataError, match="Odd voucher"):
+        invoice_to_hogia(order([*goods, odd]), "1001", REFERENCE, settings(), CODES, SEQUENCE)

@@ -175,7 +175,8 @@ class HogiaClient:
         if not isinstance(token, str) or not token:
             raise ConfigError("the token endpoint answered without an access_token", system=SYSTEM)
         self._token = token
-        self._token_expires = time.monotonic() + max(0.0, float(lifetime) - TOKEN_MARGIN_SECONDS)
+        seconds = float(lifetime) if isinstance(lifetime, int | Decimal) else 0.0  # unknown: use it for one call
+        self._token_expires = time.monotonic() + max(0.0, seconds - TOKEN_MARGIN_SECONDS)
         return token
 
     async def _send(

@@ -101,7 +101,7 @@ def invoice_to_hogia(
     if not reference or len(reference) > REFERENCE_MAX:
         # Truncating would let two orders share a reference and defeat the lookup before create.
         raise DataError(f"reference must be 1 to {REFERENCE_MAX} characters, got {len(reference)}", system=SYSTEM)
-    lines = [_invoice_line(line, settings, codes) for line in order.lines]
+    lines = [part for line in order.lines for part in _invoice_lines(line, order, settings, codes)]
     rounding = _rounding_line(order, lines, settings, codes)
     header = {
         "customerNumber": customer_number,
@@ -128,6 +128,14 @@ def helper_article(kind: OrderLineKind, settings: HogiaSettings) -> str:
 
 def vat_code_for(line: OrderLine, codes: list[VatCode]) -> VatCode:
     """The code with the line's rate, else one the line's rounded amounts agree with."""
+    code = _matching_code(line, codes)
+    if code is None:
+        raise DataError(f"line {line.name!r} has VAT {_percent(line.vat_rate)} % and Hogia has no VAT code for it",
+                        system=SYSTEM)  # fmt: skip
+    return code
+
+
+def _matching_code(line: OrderLine, codes: list[VatCode]) -> VatCode | None:
     exact = [code for code in codes if code.rate == line.vat_rate]
     if exact:
         return exact[0]
@@ -136,10 +144,31 @@ def vat_code_for(line: OrderLine, codes: list[VatCode]) -> VatCode:
     allowed = HALF_ORE * (max(line.quantity, Decimal(1)) + 1)
     net = line.total_net.amount
     close = [code for code in codes if abs(line.total_gross.amount - net - net * code.rate) <= allowed]
-    if close:
-        return close[0]
-    raise DataError(f"line {line.name!r} has VAT {_percent(line.vat_rate)} % and Hogia has no VAT code for it",
-                    system=SYSTEM)  # fmt: skip
+    return close[0] if close else None
+
+
+def split_discount(line: OrderLine, order: Order, codes: list[VatCode]) -> list[tuple[Decimal, VatCode]]:
+    """A discount over goods of several VAT rates as (net, code) parts in proportion to their nets.
+
+    Shops give such a discount one blended rate (25 % and 12 % goods read as, say, 18.9 %); Hogia
+    needs a code per part. The parts' VAT must come to the shop's discount VAT, give or take an öre
+    per part, or the discount is not one the goods' rates explain.
+    """
+    nets: dict[Decimal, Decimal] = {}
+    for item in order.lines:
+        if item.kind is OrderLineKind.PRODUCT:
+            nets[item.vat_rate] = nets.get(item.vat_rate, Decimal(0)) + item.total_net.amount
+    total, amount = sum(nets.values(), Decimal(0)), -abs(round_cents(line.total_net.amount))
+    codes_by_rate = {rate: next((code for code in codes if code.rate == rate), None) for rate in nets}
+    if len(nets) < 2 or total <= 0 or None in codes_by_rate.values():
+        vat_code_for(line, codes)  # raises the readable error
+    rates = sorted(nets)
+    parts = [round_cents(amount * nets[rate] / total) for rate in rates[:-1]]
+    parts.append(amount - sum(parts, Decimal(0)))
+    vat = sum((round_cents(part * rate) for part, rate in zip(parts, rates, strict=True)), Decimal(0))
+    if abs(vat - -abs(line.total_vat.amount)) > Decimal("0.01") * len(parts):
+        vat_code_for(line, codes)
+    return [(part, code) for part, code in zip(parts, (codes_by_rate[rate] for rate in rates), strict=True) if code]
 
 
 def document_ref_from_hogia(payload: dict[str, Any]) -> DocumentRef:
@@ -157,6 +186,18 @@ def document_ref_from_hogia(payload: dict[str, Any]) -> DocumentRef:
     }
     number = str(payload["invoiceNumber"]) if booked else invoice_id
     return DocumentRef(BOOKED if booked else DRAFT, number, str(header.get("externalReference") or ""), extra)
+
+
+def _invoice_lines(line: OrderLine, order: Order, settings: HogiaSettings, codes: list[VatCode]) -> list[_Line]:
+    """One Hogia line per shop line, but a discount over several VAT rates in one line per rate."""
+    if line.kind is not OrderLineKind.DISCOUNT or _matching_code(line, codes) is not None:
+        return [_invoice_line(line, settings, codes)]
+    article, name = helper_article(line.kind, settings), (line.name or line.kind.value)[:DESCRIPTION_MAX]
+    return [
+        _Line({"itemNumber": article, "description": name, "quantity": Decimal(1), "unitPrice": net,
+               "vatCode": code.code}, net, code.rate)  # fmt: skip
+        for net, code in split_discount(line, order, codes)
+    ]
 
 
 def _invoice_line(line: OrderLine, settings: HogiaSettings, codes: list[VatCode]) -> _Line:
