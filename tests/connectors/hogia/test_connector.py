@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shopbridge.connectors.base import DocumentKind, DocumentRef
+from shopbridge.connectors.base import DocumentKind, DocumentRef, DocumentSink
 from shopbridge.connectors.hogia import HogiaConnector, HogiaSettings
 from shopbridge.connectors.hogia.client import describe_error_body
 from shopbridge.connectors.hogia.connector import _carries_reference
@@ -83,8 +83,15 @@ def test_the_token_url_is_id_hogia_in_production_and_beside_the_api_elsewhere() 
     assert chosen.resolved_token_url() == "https://id.example/token"
 
 
-def test_the_client_secret_is_the_secret_field() -> None:
+def test_the_client_secret_is_the_secret_field_and_never_shown() -> None:
     assert HogiaSettings.secret_fields == ("client_secret",)
+    shown = f"{settings_for(ERP_SYSTEMS, values())!r} {settings_for(ERP_SYSTEMS, values()).model_dump()}"
+    assert hogia.DEMO_CLIENT_SECRET not in shown
+
+
+def test_the_connector_is_a_document_sink_writing_invoices_only(connector: HogiaConnector) -> None:
+    assert isinstance(connector, DocumentSink)
+    assert connector.capabilities.documents == {DocumentKind.INVOICE}
 
 
 # --- check and tokens ---------------------------------------------------------------------------
