@@ -130,9 +130,13 @@ def vat_code_for(line: OrderLine, codes: list[VatCode]) -> VatCode:
     """The code with the line's rate, else one the line's rounded amounts agree with."""
     code = _matching_code(line, codes)
     if code is None:
-        raise DataError(f"line {line.name!r} has VAT {_percent(line.vat_rate)} % and Hogia has no VAT code for it",
-                        system=SYSTEM)  # fmt: skip
+        raise _no_vat_code(line)
     return code
+
+
+def _no_vat_code(line: OrderLine) -> DataError:
+    message = f"line {line.name!r} has VAT {_percent(line.vat_rate)} % and Hogia has no VAT code for it"
+    return DataError(message, system=SYSTEM)
 
 
 def _matching_code(line: OrderLine, codes: list[VatCode]) -> VatCode | None:
@@ -161,13 +165,13 @@ def split_discount(line: OrderLine, order: Order, codes: list[VatCode]) -> list[
     total, amount = sum(nets.values(), Decimal(0)), -abs(round_cents(line.total_net.amount))
     codes_by_rate = {rate: next((code for code in codes if code.rate == rate), None) for rate in nets}
     if len(nets) < 2 or total <= 0 or None in codes_by_rate.values():
-        vat_code_for(line, codes)  # raises the readable error
+        raise _no_vat_code(line)
     rates = sorted(nets)
     parts = [round_cents(amount * nets[rate] / total) for rate in rates[:-1]]
     parts.append(amount - sum(parts, Decimal(0)))
     vat = sum((round_cents(part * rate) for part, rate in zip(parts, rates, strict=True)), Decimal(0))
     if abs(vat - -abs(line.total_vat.amount)) > Decimal("0.01") * len(parts):
-        vat_code_for(line, codes)
+        raise _no_vat_code(line)
     return [(part, code) for part, code in zip(parts, (codes_by_rate[rate] for rate in rates), strict=True) if code]
 
 
@@ -176,8 +180,8 @@ def document_ref_from_hogia(payload: dict[str, Any]) -> DocumentRef:
     invoice_id = payload.get("id")
     if not isinstance(invoice_id, str) or not invoice_id:
         raise DataError("Hogia returned a customer invoice without id", system=SYSTEM)
-    header = payload.get("invoiceHeader") if isinstance(payload.get("invoiceHeader"), dict) else {}
-    assert isinstance(header, dict)
+    raw_header = payload.get("invoiceHeader")
+    header: dict[str, Any] = raw_header if isinstance(raw_header, dict) else {}
     booked = payload.get("customerInvoiceState") == "Booked" and payload.get("invoiceNumber") is not None
     extra = {"id": invoice_id} | {
         name: str(header[field])
