@@ -36,7 +36,7 @@ class HogiaWorld:
     erp: BackgroundServer
     name: str = field(default_factory=lambda: f"hogia-{uuid.uuid4().hex[:8]}")
 
-    def connection(self) -> dict[str, Any]:
+    def connection(self, **orders: Any) -> dict[str, Any]:
         return {
             "name": self.name,
             "shop": {
@@ -50,7 +50,7 @@ class HogiaWorld:
                 "organization_id": self.erp_state.organization_id,
                 "timeout_seconds": 5,
             },
-            "orders": {"trigger_statuses": ["2", "3", "4", "5"], "document": "invoice"},
+            "orders": {"trigger_statuses": ["2", "3", "4", "5"], "document": "invoice"} | orders,
         }
 
     def transfer_id(self, order_id: int) -> str:
@@ -110,6 +110,17 @@ async def test_order_becomes_a_draft_invoice_with_the_shops_total(
     assert world.gross(result.transfer_id) == paid_in_shop(world, order_id)
     (invoice,) = world.erp_state.invoices.values()
     assert "fraktavg" in [line["itemNumber"] for line in invoice["invoiceLines"]]
+
+
+async def test_invoices_are_booked_when_the_connection_says_so(
+    world: HogiaWorld, store: Store, client: Client, task_queue: str
+) -> None:
+    apply_connection(store, world.connection(book_invoices=True))
+    order_id = prestashop.place_order(world.shop_state, lines=[("CAP-01", 2)])
+    await poll_once(client, world, task_queue)
+    result = await transfer_result(client, world, order_id)
+    assert (result.document_kind, result.document_number) == ("booked_invoice", "5001")
+    assert world.documents(result.transfer_id) == [("booked_invoice", "5001")]
 
 
 async def test_crash_after_the_invoice_is_written_adopts_it(
