@@ -153,7 +153,7 @@ async def test_vat_codes_are_the_swedish_rates_in_percent(api: httpx.AsyncClient
     assert {item["code"]: item["rate"] for item in items} == {"MP1": 25, "MP2": 12, "MP3": 6, "MF": 0}
 
 
-async def test_articles_hold_every_demo_sku_and_the_helper_articles(api: httpx.AsyncClient) -> None:
+async def test_articles_hold_every_demo_sku_and_the_fee_articles(api: httpx.AsyncClient) -> None:
     items = (await api.get(f"/{ORG}/articles", params=VERSION)).json()["items"]
     numbers = {item["number"] for item in items}
     assert set(catalog.all_skus()) | {"fraktavg", "expavg", "rabatt", "oresavr"} == numbers

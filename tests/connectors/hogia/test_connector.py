@@ -63,8 +63,8 @@ async def write(connector: HogiaConnector, order_id: str) -> DocumentRef:
     ({"client_id": " "}, "client_id is empty"),
     ({"client_secret": ""}, "client_secret is empty"),
     ({"organization_id": "acme"}, "organization_id"),
-    ({"freight_article": ""}, "helper article number"),
-    ({"discount_article": "x" * 26}, "helper article number"),
+    ({"freight_article": ""}, "fee article number"),
+    ({"discount_article": "x" * 26}, "fee article number"),
     ({"handling_article": "fraktavg"}, "must differ"),
 ])  # fmt: skip
 def test_bad_settings_are_config_errors_that_name_the_field(override: dict[str, Any], message: str) -> None:
@@ -181,7 +181,7 @@ async def test_sales_orders_are_refused_as_a_config_error(connector: HogiaConnec
         await connector.create_document(placed, customer_id, DocumentKind.ORDER, reference_for("7201"))
 
 
-async def test_a_missing_helper_article_is_a_config_error(state: hogia.HogiaState, connector: HogiaConnector) -> None:
+async def test_a_missing_fee_article_is_a_config_error(state: hogia.HogiaState, connector: HogiaConnector) -> None:
     del state.articles["fraktavg"]
     with pytest.raises(ConfigError, match="fraktavg"):
         await write(connector, "7301")

@@ -1,4 +1,4 @@
-"""Unit tests of the pure Hogia conversions: helper articles, VAT codes, öre rounding, hostile input."""
+"""Unit tests of the pure Hogia conversions: fee articles, VAT codes, öre rounding, hostile input."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def hogia_gross(body: dict[str, Any], codes: list[VatCode] = CODES) -> Decimal:
     return total
 
 
-def test_shipping_fee_and_discount_go_on_the_helper_articles() -> None:
+def test_shipping_fee_and_discount_go_on_the_fee_articles() -> None:
     fee = line(OrderLineKind.FEE, "Invoice fee", "1", "20.00", "0.25")
     placed = order([product("MUG-01", "2", "79.20"), shipping(), fee, discount("10.00")])
     body = invoice_to_hogia(placed, "1001", REFERENCE, settings(), CODES, SEQUENCE)
@@ -60,7 +60,7 @@ def test_shipping_fee_and_discount_go_on_the_helper_articles() -> None:
     assert body["customerInvoice"]["currency"] == {"code": "DKK"}
 
 
-def test_helper_article_numbers_follow_the_settings() -> None:
+def test_fee_article_numbers_follow_the_settings() -> None:
     placed = order([product("MUG-01", "1", "79.20"), shipping(), discount("5.00")])
     custom = settings(freight_article="FRAKT", discount_article="RAB")
     body = invoice_to_hogia(placed, "1001", REFERENCE, custom, CODES, SEQUENCE)

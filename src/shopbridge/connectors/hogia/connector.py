@@ -20,7 +20,7 @@ from shopbridge.connectors.hogia.translate import (
     VatCode,
     contact_to_hogia,
     document_ref_from_hogia,
-    helper_article,
+    fee_article,
     invoice_to_hogia,
     organisation_number,
     vat_codes_from_hogia,
@@ -34,7 +34,7 @@ _RANK = {BOOKED: 0, DRAFT: 1}  # the document to keep first: booked before draft
 
 
 class HogiaSettings(ConnectorSettings):
-    """How to reach one Hogia organisation and which helper articles to book order amounts on."""
+    """How to reach one Hogia organisation and which fee articles to book order amounts on."""
 
     system: Literal["hogia"] = "hogia"
     url: str = PRODUCTION_URL
@@ -72,7 +72,7 @@ class HogiaSettings(ConnectorSettings):
     def _article_number(cls, value: str) -> str:
         value = value.strip()
         if not value or len(value) > ARTICLE_NUMBER_MAX:
-            raise ValueError(f"a helper article number must be 1 to {ARTICLE_NUMBER_MAX} characters, got {value!r}")
+            raise ValueError(f"a fee article number must be 1 to {ARTICLE_NUMBER_MAX} characters, got {value!r}")
         return value
 
     @model_validator(mode="after")
@@ -111,7 +111,7 @@ class HogiaConnector:
         self._vat_codes: list[VatCode] | None = None
 
     async def check(self) -> None:
-        """A token and the VAT codes; a 404 means the URL does not lead to Hogia's API."""
+        """A token and the VAT codes; a 404 means the URL does not reach Hogia's API."""
         try:
             await self._codes()
         except DataError as error:
@@ -212,16 +212,16 @@ class HogiaConnector:
         return self._articles[number]
 
     async def _check_articles(self, order: Order) -> None:
-        """Unknown products park the order; a missing helper article is the connection's fault."""
+        """Unknown products park the order; a missing fee article is the connection's fault."""
         skus = [line.sku for line in order.lines if line.kind is OrderLineKind.PRODUCT]
         missing = await self.missing_skus(skus)
         if missing:
             raise DataError(f"Hogia has no article for SKU {', '.join(sorted(missing))}", system=SYSTEM)
         kinds = {line.kind for line in order.lines} - {OrderLineKind.PRODUCT}
-        helpers = {helper_article(kind, self.settings) for kind in kinds}
-        for number in sorted(helpers | {self.settings.rounding_article}):
+        fees = {fee_article(kind, self.settings) for kind in kinds}
+        for number in sorted(fees | {self.settings.rounding_article}):
             if not await self._has_article(number):
-                raise ConfigError(f"the helper article {number!r} does not exist in Hogia", system=SYSTEM)
+                raise ConfigError(f"the fee article {number!r} does not exist in Hogia", system=SYSTEM)
 
 
 def _carries_reference(payload: dict[str, Any], reference: str) -> bool:

@@ -116,8 +116,8 @@ def invoice_to_hogia(
             "invoiceLines": [{"invoiceLine": line} for line in body_lines]}  # fmt: skip
 
 
-def helper_article(kind: OrderLineKind, settings: HogiaSettings) -> str:
-    """The helper article an order-level amount is booked on (spec §1: fraktavg, expavg, rabatt)."""
+def fee_article(kind: OrderLineKind, settings: HogiaSettings) -> str:
+    """The fee article an order-level amount is booked on (spec §1: fraktavg, expavg, rabatt)."""
     by_kind = {
         OrderLineKind.SHIPPING: settings.freight_article,
         OrderLineKind.FEE: settings.handling_article,
@@ -196,7 +196,7 @@ def _invoice_lines(line: OrderLine, order: Order, settings: HogiaSettings, codes
     """One Hogia line per shop line, but a discount over several VAT rates in one line per rate."""
     if line.kind is not OrderLineKind.DISCOUNT or _matching_code(line, codes) is not None:
         return [_invoice_line(line, settings, codes)]
-    article, name = helper_article(line.kind, settings), (line.name or line.kind.value)[:DESCRIPTION_MAX]
+    article, name = fee_article(line.kind, settings), (line.name or line.kind.value)[:DESCRIPTION_MAX]
     return [
         _Line({"itemNumber": article, "description": name, "quantity": Decimal(1), "unitPrice": net,
                "vatCode": code.code}, net, code.rate)  # fmt: skip
@@ -205,7 +205,7 @@ def _invoice_lines(line: OrderLine, order: Order, settings: HogiaSettings, codes
 
 
 def _invoice_line(line: OrderLine, settings: HogiaSettings, codes: list[VatCode]) -> _Line:
-    number = line.sku if line.kind is OrderLineKind.PRODUCT else helper_article(line.kind, settings)
+    number = line.sku if line.kind is OrderLineKind.PRODUCT else fee_article(line.kind, settings)
     if line.kind is OrderLineKind.DISCOUNT:
         quantity, unit_price = Decimal(1), -abs(round_cents(line.total_net.amount))
     else:

@@ -36,7 +36,7 @@ related Hogia platform API that public clients use. Choices made where the spec 
 - Payments (`POST .../payments`): booked invoices only, positive amounts up to what is left.
 - VAT codes are the invented Swedish set MP1 25 %, MP2 12 %, MP3 6 %, MF 0 %, listed with
   `rate` in percent; an invoice line may name any code, else it takes its article's.
-- Helper articles `fraktavg`, `expavg`, `rabatt` (spec §1) are seeded with 25 % VAT and price 0,
+- Fee articles `fraktavg`, `expavg`, `rabatt` (spec §1) are seeded with 25 % VAT and price 0,
   plus `oresavr` (0 %) for öre rounding, which the spec does not mention. Prices may be negative
   (discounts); a quantity must not be 0. `invoiceDate` defaults to today, the due date to 30
   days later; the currency defaults to SEK and is taken as given (no exchange rates).

@@ -1,4 +1,4 @@
-"""Seeding of the emulated Hogia organisation: Swedish VAT codes, the demo catalogue and helper articles."""
+"""Seeding of the emulated Hogia organisation: Swedish VAT codes, the demo catalogue and fee articles."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ VAT_CODES: tuple[tuple[str, str, Decimal], ...] = (
     ("MF", "Momsfri försäljning", Decimal("0")),
 )
 SALES_ACCOUNTS = {"MP1": "3001", "MP2": "3002", "MP3": "3003", "MF": "3004"}
-# The helper articles integrators book order-level amounts on (spec §1), plus one for öre rounding.
-HELPER_ARTICLES: tuple[tuple[str, str, str], ...] = (
+# The fee articles integrators book order-level amounts on (spec §1), plus one for öre rounding.
+FEE_ARTICLES: tuple[tuple[str, str, str], ...] = (
     ("fraktavg", "Fraktavgift", "MP1"),
     ("expavg", "Expeditionsavgift", "MP1"),
     ("rabatt", "Rabatt", "MP1"),
@@ -25,7 +25,7 @@ HELPER_ARTICLES: tuple[tuple[str, str, str], ...] = (
 
 
 def seeded_state(seed: int = 0) -> HogiaState:
-    """VAT codes, one article per demo SKU and the helper articles; no contacts, no invoices."""
+    """VAT codes, one article per demo SKU and the fee articles; no contacts, no invoices."""
     state = HogiaState(seed=seed)
     for code, description, rate in VAT_CODES:
         state.vat_codes[code] = {"id": f"vat-{code.lower()}", "code": code, "description": description, "rate": rate}
@@ -35,7 +35,7 @@ def seeded_state(seed: int = 0) -> HogiaState:
             name = f"{item.name} ({', '.join(variant.options.values())})" if variant else item.name
             price = item.price + (variant.price_impact if variant else Decimal(0))
             add_article(state, variant.sku if variant else item.sku, name, price, code, stock=item.stock)
-    for number, name, code in HELPER_ARTICLES:
+    for number, name, code in FEE_ARTICLES:
         add_article(state, number, name, Decimal("0.00"), code, stock=0)
     return state
 
