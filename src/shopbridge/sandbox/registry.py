@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shopbridge.sandbox import economic, prestashop
+from shopbridge.sandbox import economic, hogia, prestashop
 
 
 @dataclass(frozen=True)
@@ -23,4 +23,9 @@ def build_emulator(system: str, seed: int = 0, orders: int = 0) -> Emulator:
         erp = economic.seeded_state(seed=seed)
         credentials = {"X-AppSecretToken": erp.app_secret_token, "X-AgreementGrantToken": erp.agreement_grant_token}
         return Emulator(economic.create_app(erp), "/", credentials)
-    raise LookupError(f"no emulator for {system!r}; choose prestashop or economic")
+    if system == "hogia":
+        books = hogia.seeded_state(seed=seed)
+        credentials = {"client_id": books.client_id, "client_secret": books.client_secret,
+                       "organization_id": books.organization_id, "token path": hogia.TOKEN_PATH}  # fmt: skip
+        return Emulator(hogia.create_app(books), "/", credentials)
+    raise LookupError(f"no emulator for {system!r}; choose prestashop, economic or hogia")
