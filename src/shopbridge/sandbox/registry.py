@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shopbridge.sandbox import economic, prestashop
+from shopbridge.sandbox import economic, prestashop, starweb
 
 
 @dataclass(frozen=True)
@@ -23,4 +23,8 @@ def build_emulator(system: str, seed: int = 0, orders: int = 0) -> Emulator:
         erp = economic.seeded_state(seed=seed)
         credentials = {"X-AppSecretToken": erp.app_secret_token, "X-AgreementGrantToken": erp.agreement_grant_token}
         return Emulator(economic.create_app(erp), "/", credentials)
-    raise LookupError(f"no emulator for {system!r}; choose prestashop or economic")
+    if system == "starweb":
+        web_shop = starweb.seeded_state(seed=seed, orders=orders)
+        credentials = {"client_id": web_shop.client_id, "client_secret": web_shop.client_secret}
+        return Emulator(starweb.create_app(web_shop), "/api/v2", credentials)
+    raise LookupError(f"no emulator for {system!r}; choose prestashop, economic or starweb")
