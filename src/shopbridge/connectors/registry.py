@@ -8,6 +8,7 @@ from typing import Any
 from shopbridge.connectors.base import ConnectorSettings, DocumentSink, OrderSource
 from shopbridge.connectors.economic import EconomicConnector, EconomicSettings
 from shopbridge.connectors.prestashop import PrestaShopConnector, PrestaShopSettings
+from shopbridge.connectors.starweb import StarwebConnector, StarwebSettings
 from shopbridge.errors import ConfigError
 
 ConnectorFactory = Callable[[Any], Any]
@@ -15,6 +16,7 @@ SystemTable = dict[str, tuple[type[ConnectorSettings], ConnectorFactory]]
 
 SHOP_SYSTEMS: SystemTable = {
     "prestashop": (PrestaShopSettings, PrestaShopConnector),
+    "starweb": (StarwebSettings, StarwebConnector),
 }
 ERP_SYSTEMS: SystemTable = {
     "economic": (EconomicSettings, EconomicConnector),
