@@ -128,7 +128,8 @@ def render_variant(variant: Record, include: Iterable[str]) -> dict[str, Any]:
     flat = {key: value for key, value in variant.items() if key not in ("prices", "stocks")}
     for name in include:
         if name == "prices":
-            flat["prices"] = wrapped([render_price(price) for price in variant["prices"].values()])
+            # ProductVariantModel embeds prices as a bare array, unlike other embeds (OpenAPI 2.11.0).
+            flat["prices"] = [render_price(price) for price in variant["prices"].values()]
     return dict(wire_value(flat, "UTC"))
 
 
