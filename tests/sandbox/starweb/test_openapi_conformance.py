@@ -24,14 +24,13 @@ from shopbridge.sandbox import starweb
 
 from .support import BASE_URL, signed_in, token_form
 
-SPEC_PATH = Path(__file__).parents[3] / "specs" / "starweb-openapi.json"
-SHARED_SPEC = Path("/work/shared/specs/starweb-openapi.json")
+# Starweb's own document, as shipped in its PHP SDK (resources/specification/openapi.json, v2.11.0).
+SPEC_PATH = Path(__file__).with_name("starweb-openapi.json")
 
 
 @cache
 def document() -> dict[str, Any]:
-    path = SPEC_PATH if SPEC_PATH.exists() else SHARED_SPEC
-    spec: dict[str, Any] = json.loads(path.read_text())
+    spec: dict[str, Any] = json.loads(SPEC_PATH.read_text())
     spec["servers"] = [{"url": BASE_URL.rstrip("/")}]
     return spec
 
