@@ -20,6 +20,8 @@ Payload = Mapping[str, Any]
 
 RATE_PLACES = Decimal("0.0001")
 MESSAGE_LIMIT = 300
+# No amount, rate or quantity of a real order comes near this; rounding beyond it would overflow.
+NUMBER_LIMIT = Decimal("1e15")
 ID_LIMIT = 18  # digits; Starweb ids are integers, anything longer is not one
 # Standard statuses by idCode (spec §6 OrderStatus). Listed orders have completed checkout
 # (`isComplete`), so a new order is a paid one; custom statuses have no idCode and map via `state_map`.
@@ -100,6 +102,8 @@ def decimal(payload: Payload, field: str, default: str | None = None) -> Decimal
         raise FieldError(field, f"is not a number: {str(value)[:40]!r}") from None
     if not number.is_finite():
         raise FieldError(field, f"is not a finite number: {str(value)[:40]!r}")
+    if abs(number) >= NUMBER_LIMIT:
+        raise FieldError(field, f"is out of range: {str(value)[:40]!r}")
     return number
 
 
