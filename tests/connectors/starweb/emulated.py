@@ -63,7 +63,7 @@ class EmulatedShop:
         self.changed[order_id] = at
 
     def in_process(self, secret: str = starweb.DEMO_CLIENT_SECRET, seen: list[httpx.Request] | None = None,
-                   **settings: object) -> StarwebConnector:  # fmt: skip
+                   url: str = IN_PROCESS_URL, **settings: object) -> StarwebConnector:  # fmt: skip
         """A connector talking to the emulator through httpx's ASGI transport, no sockets; every
         request it sends is appended to `seen` when given."""
 
@@ -73,7 +73,7 @@ class EmulatedShop:
 
         transport = httpx.ASGITransport(app=starweb.create_app(self.state))
         http = httpx.AsyncClient(transport=transport, event_hooks={"request": [record]})
-        return StarwebConnector(self.settings(IN_PROCESS_URL, secret, **settings), http)
+        return StarwebConnector(self.settings(url, secret, **settings), http)
 
     def over_http(self, url: str, secret: str = starweb.DEMO_CLIENT_SECRET, **settings: object) -> StarwebConnector:
         """A connector with its own HTTP client, for an emulator served on loopback."""
