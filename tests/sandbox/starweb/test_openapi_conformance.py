@@ -37,18 +37,31 @@ def document() -> dict[str, Any]:
 
 @cache
 def openapi() -> OpenAPI:
-    return OpenAPI.from_dict(document())
+    """The document without its OAuth2 security requirement, which openapi-core cannot check (it
+    warns): the Bearer token is tested on its own below."""
+    spec = json.loads(json.dumps(document()))
+    spec.pop("security", None)
+    for operations in spec["paths"].values():
+        for operation in operations.values():
+            if isinstance(operation, dict):
+                operation.pop("security", None)
+    return OpenAPI.from_dict(spec)
 
 
-def conforms(response: httpx.Response) -> None:
-    """The response is one the document allows for its request."""
+def conforms(response: httpx.Response, valid_request: bool = True) -> None:
+    """The response is one the document allows for its request; a request meant to be valid is
+    checked too, so the emulator is proven to accept what the document allows (deliberately bad
+    requests skip that check)."""
     request = response.request
     url = urlsplit(str(request.url))
+    request_type = request.headers.get("content-type", "application/json").split(";")[0]
     mock_request = MockRequest("http://shop.test", request.method, url.path,
-                               args=dict(httpx.QueryParams(url.query)),
-                               headers=dict(request.headers))  # fmt: skip
+                               args=dict(httpx.QueryParams(url.query)), headers=dict(request.headers),
+                               data=request.content, content_type=request_type)  # fmt: skip
     content_type = response.headers.get("content-type", "application/json").split(";")[0]
     mock_response = MockResponse(response.content, status_code=response.status_code, content_type=content_type)
+    if valid_request:
+        openapi().validate_request(mock_request)
     openapi().validate_response(mock_request, mock_response)
 
 
@@ -113,7 +126,7 @@ async def test_unknown_records_are_404_in_the_error_shape(state: starweb.Starweb
     async with signed_in(state) as http:
         response = await http.get(path)
     assert response.status_code == 404
-    conforms(response)
+    conforms(response, valid_request=False)
     is_error_model(response)
 
 
@@ -128,7 +141,7 @@ async def test_bad_list_parameters_are_400(state: starweb.StarwebState, path: st
     async with signed_in(state) as http:
         response = await http.get(path, params=params)
     assert response.status_code == 400
-    conforms(response)
+    conforms(response, valid_request=False)
     is_error_model(response)
 
 
@@ -141,8 +154,9 @@ async def test_token_answers_conform(state: starweb.StarwebState) -> None:
     assert good.status_code == 200 and good.json()["expires_in"] == 3600
     assert (wrong.status_code, wrong.json()["error"]) == (400, "invalid_client")
     assert (grant.status_code, grant.json()["error"]) == (400, "unsupported_grant_type")
-    for response in (good, wrong, grant):
-        conforms(response)
+    conforms(good)
+    for response in (wrong, grant):
+        conforms(response, valid_request=False)
 
 
 async def test_order_writes_conform(state: starweb.StarwebState) -> None:
@@ -157,11 +171,14 @@ async def test_order_writes_conform(state: starweb.StarwebState) -> None:
         again = await http.post("orders/2/external-services", json={"serviceName": "erp", "externalIdValue": "8"})
         put = await http.put("orders/2/external-services/erp", json={"externalIdValue": "9"})
         deleted = await http.delete("orders/2/external-services/erp")
-    expected = [(patched, 200), (bad_status, 400), (bad_type, 400), (comment, 201), (empty_comment, 400),
-                (service, 201), (again, 400), (put, 200), (deleted, 204)]  # fmt: skip
+    expected = [(patched, 200), (bad_status, 400), (comment, 201), (service, 201), (again, 400), (put, 200),
+                (deleted, 204)]  # fmt: skip
     assert [response.status_code for response, _ in expected] == [status for _, status in expected]
     for response, _ in expected:
         conforms(response)
+    assert (bad_type.status_code, empty_comment.status_code) == (400, 400)
+    conforms(bad_type, valid_request=False)
+    conforms(empty_comment, valid_request=False)
     assert patched.json()["data"]["statusId"] == 2 and put.json()["data"]["externalIdValue"] == "9"
 
 
@@ -175,11 +192,13 @@ async def test_status_and_stock_and_webhook_writes_conform(state: starweb.Starwe
         bad_hook = await http.post("web-hooks", json={"name": "n", "event": "order-eaten", "url": "http://x.test"})
         patched = await http.patch("web-hooks/1", json={"event": "order-status-changed", "statusId": 2})
         gone = await http.delete("web-hooks/1")
-    expected = [(standard, 403), (custom, 204), (stock, 200), (bad_stock, 400), (hook, 201), (bad_hook, 400),
-                (patched, 200), (gone, 204)]  # fmt: skip
+    expected = [(standard, 403), (custom, 204), (stock, 200), (hook, 201), (patched, 200), (gone, 204)]
     assert [response.status_code for response, _ in expected] == [status for _, status in expected]
     for response, _ in expected:
         conforms(response)
+    assert (bad_stock.status_code, bad_hook.status_code) == (400, 400)
+    conforms(bad_stock, valid_request=False)
+    conforms(bad_hook, valid_request=False)
 
 
 async def test_bad_and_expired_tokens_get_401_invalid_token(state: starweb.StarwebState) -> None:
