@@ -136,6 +136,13 @@ async def test_a_wrong_address_is_a_config_error_at_check() -> None:
         await source.check()
 
 
+async def test_a_shop_code_that_is_not_the_shops_own_is_a_config_error_at_check() -> None:
+    shop = EmulatedShop.seeded()
+    await shop.in_process(shop_code=shop.state.shop_code).check()
+    with pytest.raises(ConfigError, match="shop_code"):
+        await shop.in_process(shop_code="another-shop").check()
+
+
 async def test_the_secret_never_appears_in_errors() -> None:
     shop = EmulatedShop.seeded()
     source = shop.in_process(secret="s3cr3t-value")

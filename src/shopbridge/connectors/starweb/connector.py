@@ -86,12 +86,18 @@ class StarwebConnector:
         self._shop_code = settings.shop_code
 
     async def check(self) -> None:
-        """Read the shop's settings: proves the address, the client credentials and the token."""
+        """Read the shop's settings: proves the address and the credentials, and that a configured
+        shop code is the shop's own (webhooks name the shop by it, so transfer ids must agree)."""
         try:
-            await self._shop()
+            shop = await self.client.get_shop()
         except DataError as exc:
             message = f"{self.settings.url} does not answer as a Starweb shop API: {exc.message}"
             raise ConfigError(message, SYSTEM, "check", exc.status, exc.body_excerpt) from exc
+        code = shop_code(shop)
+        if self._shop_code is not None and self._shop_code != code:
+            message = f"shop_code is {self._shop_code!r} but the shop at {self.settings.url} is {code!r}"
+            raise ConfigError(message, SYSTEM, "check")
+        self._shop_code = code
 
     async def order_changes(self, since: datetime, until: datetime) -> AsyncIterator[list[OrderSummary]]:
         """Pages of orders whose `modifiedAt` lies in [since, until], oldest first.
@@ -144,13 +150,16 @@ class StarwebConnector:
 
     async def _shop(self) -> str:
         if self._shop_code is None:
-            shop = await self.client.get_shop()
-            with reading("shop", "check"):
-                code = shop.get("idCode")
-                if not isinstance(code, str) or not code.strip():
-                    raise ValueError("idCode: the shop has no id code")
-                self._shop_code = code.strip()[:64]
+            self._shop_code = shop_code(await self.client.get_shop())
         return self._shop_code
+
+
+def shop_code(shop: dict[str, object]) -> str:
+    """The shop's `idCode` from `GET /shop` (spec §6 Shop)."""
+    code = shop.get("idCode")
+    if not isinstance(code, str) or not code.strip() or len(code.strip()) > 64:
+        raise ConfigError("the shop's settings carry no usable idCode", SYSTEM, "check")
+    return code.strip()
 
 
 def _order_number(order_id: str) -> int:
