@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from shopbridge.sandbox import catalog, starweb
 
@@ -96,3 +97,15 @@ async def test_stock_put_creates_the_row_for_a_location() -> None:
         answer = await http.put("products/1/variants/1/stocks/1", json={"stockStatusId": 1, "stockQuantity": 3})
         listed = (await http.get("products/1/variants/1/stocks")).json()["data"]
     assert answer.status_code == 200 and listed == [{"stockLocationId": 1, "stockStatusId": 1, "stockQuantity": 3}]
+
+
+async def test_products_filter_by_sku_and_change_time() -> None:
+    clock = Clock()
+    state = starweb.seeded_state(seed=1, clock=clock)
+    clock.now = MORNING + timedelta(days=1)
+    new_id = starweb.add_product(state, "NEW-1", "New", Decimal("10"))
+    async with signed_in(state) as http:
+        by_sku = (await http.get("products", params={"filterSku": "TEE-M-WHI", "include": "variants"})).json()
+        since = (await http.get("products", params={"updatedSince": "2024-06-04T00:00:00+00:00"})).json()
+    assert [variant["sku"] for variant in by_sku["data"][0]["variants"]["data"]][:2] == ["TEE-S-BLA", "TEE-S-WHI"]
+    assert [product["productId"] for product in since["data"]] == [new_id]

@@ -98,6 +98,8 @@ READS = [
     ("customers", {"include": "addresses,tags,externalServices"}), ("customers/1", {"include": "addresses"}),
     ("customers/1/addresses", {}), ("customers/1/addresses/invoice", {}),
     ("products", {"include": "variants,languages,vatRates"}), ("products", {"filterSku": "TEE-M-BLA"}),
+    ("products", {"updatedSince": "2020-01-01T00:00:00+01:00", "sortOrder": "DESC", "filterVisible": "true"}),
+    ("customers", {"createdSince": "2020-01-01T00:00:00Z", "sortBy": "customerId", "sortOrder": "ASC"}),
     ("products/2", {"include": "primaryVariant"}), ("products/2/variants", {"include": "prices"}),
     ("products/1/variants/1", {"include": "prices"}), ("products/1/variants/1/prices", {}),
     ("products/1/variants/1/prices/1", {}), ("products/1/variants/1/stocks", {}),
@@ -133,7 +135,8 @@ async def test_unknown_records_are_404_in_the_error_shape(state: starweb.Starweb
 BAD_LISTS = [("orders", {"page": "0"}), ("orders", {"include": "secrets"}), ("orders", {"sortBy": "password"}),
              ("orders", {"sortOrder": "UP"}), ("orders", {"ordersCreatedAfter": "yesterday"}),
              ("orders", {"statusFilter": "one"}), ("customers", {"page": "-1"}), ("products", {"include": "x"}),
-             ("products/1/variants", {"include": "stock"})]  # fmt: skip
+             ("products/1/variants", {"include": "stock"}), ("products", {"sortBy": "name"}),
+             ("customers", {"updatedSince": "last week"})]  # fmt: skip
 
 
 @pytest.mark.parametrize(("path", "params"), BAD_LISTS, ids=[f"{path}?{params}" for path, params in BAD_LISTS])

@@ -18,9 +18,11 @@ from shopbridge.sandbox.starweb.query import (
     PRODUCT_INCLUDES,
     VARIANT_INCLUDES,
     ApiError,
+    changed_since,
     includes,
     page_number,
     paginate,
+    sorted_by_id,
 )
 from shopbridge.sandbox.starweb.render import (
     render_customer,
@@ -175,7 +177,8 @@ async def get_stock_location(state: StarwebState, request: Request) -> Response:
 async def list_customers(state: StarwebState, request: Request) -> Response:
     params = request.query_params
     embed = includes(params, CUSTOMER_INCLUDES)
-    rows = sorted(state.customers.values(), key=lambda row: row["customerId"], reverse=True)
+    rows = changed_since(sorted_by_id(list(state.customers.values()), params, "customerId", "DESC"), params,
+                         state.timezone)  # fmt: skip
     chunk, meta = paginate(rows, page_number(params), state.page_size)
     return data([render_customer(state, row, embed) for row in chunk], meta=meta)
 
@@ -201,10 +204,13 @@ async def get_customer_address(state: StarwebState, request: Request) -> Respons
 async def list_products(state: StarwebState, request: Request) -> Response:
     params = request.query_params
     embed = includes(params, PRODUCT_INCLUDES)
-    rows = sorted(state.products.values(), key=lambda row: row["productId"])
+    rows = changed_since(sorted_by_id(list(state.products.values()), params, "productId", "ASC"), params,
+                         state.timezone)  # fmt: skip
     sku = params.get("filterSku")
     if sku:
         rows = [row for row in rows if any(variant["sku"] == sku for variant in row["variants"])]
+    if params.get("filterVisible", "").lower() in ("1", "true"):
+        rows = [row for row in rows if row["visibility"] == "visible"]
     chunk, meta = paginate(rows, page_number(params), state.page_size)
     return data([render_product(state, row, embed) for row in chunk], meta=meta)
 

@@ -125,6 +125,23 @@ def _mentions(order: Record, text: str) -> bool:
     return any(text in value.lower() for value in haystack)
 
 
+def changed_since(rows: Sequence[Record], params: Mapping[str, str], timezone: str) -> list[Record]:
+    """`createdSince` and `updatedSince` of the product and customer lists (inclusive, spec §8)."""
+    created = query_time(params, "createdSince", timezone)
+    updated = query_time(params, "updatedSince", timezone)
+    return [
+        row for row in rows
+        if (created is None or row["createdAt"] >= created) and (updated is None or row["modifiedAt"] >= updated)
+    ]  # fmt: skip
+
+
+def sorted_by_id(rows: Sequence[Record], params: Mapping[str, str], key: str, default_order: str) -> list[Record]:
+    """Lists whose only documented `sortBy` is their id (products ASC, customers DESC by default)."""
+    if params.get("sortBy", key) != key:
+        raise ApiError(400, "invalid_parameter", f"this list can only be sorted by {key}")
+    return sorted(rows, key=lambda row: row[key], reverse=sort_order(params, default_order))
+
+
 def sort_orders(orders: Sequence[Record], params: Mapping[str, str]) -> list[Record]:
     """`sortBy` (default orderId) and `sortOrder` (default DESC) as the orders list documents."""
     key = params.get("sortBy", "orderId")
