@@ -109,7 +109,8 @@ class StarwebConnector:
         if since.tzinfo is None or until.tzinfo is None or since > until:
             raise ValueError("order_changes needs aware datetimes with since <= until")
         found, size = await self._changed_newest_first(since, until)
-        found.reverse()
+        # Sorted here rather than reversed: how Starweb orders rows changed in the same second is not documented.
+        found.sort(key=lambda summary: (summary.updated_at, int(summary.id)))
         for start in range(0, len(found), size):
             yield found[start:start + size]
 
