@@ -43,8 +43,24 @@ async def test_paging_envelope_counts_and_pages() -> None:
     async with signed_in(state) as http:
         pages = [(await http.get("orders", params={"page": str(page)})).json() for page in (1, 3, 4)]
     assert [len(page["data"]) for page in pages] == [2, 1, 0]
-    assert pages[0]["meta"]["pagination"] == {"current_page": 1, "per_page": 2, "total": 5, "count": 2,
-                                              "total_pages": 3}  # fmt: skip
+    first = pages[0]["meta"]["pagination"]
+    assert {key: first[key] for key in ("current_page", "per_page", "total", "count", "total_pages")} == {
+        "current_page": 1, "per_page": 2, "total": 5, "count": 2, "total_pages": 3}
+    assert first["links"] == {"next": "http://shop.test/api/v2/orders?page=2"}
+    assert pages[1]["meta"]["pagination"]["links"] == {"previous": "http://shop.test/api/v2/orders?page=2"}
+
+
+async def test_paging_links_keep_the_query_and_a_single_page_has_none() -> None:
+    state = starweb.seeded_state(seed=1, orders=3)
+    state.page_size = 2
+    async with signed_in(state) as http:
+        many = (await http.get("orders", params={"page": "2", "sortBy": "createdAt"})).json()
+        one = (await http.get("customers", params={"include": "addresses"})).json()
+    assert many["meta"]["pagination"]["links"] == {"previous": "http://shop.test/api/v2/orders?sortBy=createdAt&page=1"}
+    state.page_size = 100
+    async with signed_in(state) as http:
+        one = (await http.get("customers")).json()
+    assert one["meta"]["pagination"]["links"] == []
 
 
 async def test_orders_sort_by_modification_and_filter_by_creation() -> None:

@@ -10,8 +10,10 @@ Choices made where the spec is uncertain or silent:
   client id, `/token` included, answer 429 `{"error": "Too Many Requests"}` without a
   `Retry-After` header (none is documented; spec §3 guesses 429).
 * Pages hold `state.page_size` rows (100, spec §4); a page past the end is an empty page with
-  `meta.pagination`, not an error. `page` below 1 or not a number is 400. Unknown `include` names
-  and `sortBy` values are 400; a dotted include embeds its root only (`items.bundledItems` →
+  `meta.pagination`, not an error. `meta.pagination.links` follows Fractal's paginator, whose
+  envelope Starweb's is: `previous`/`next` URLs, or `[]` when there is neither (not in the
+  spec). `page` below 1 or not a number is 400. Unknown `include` names and `sortBy` values
+  are 400; a dotted include embeds its root only (`items.bundledItems` →
   `items`, bundles are not emulated). `include=primaryVariant` embeds under `variants`.
 * Orders: default sort orderId DESC; `ordersCreatedAfter`/`Before` are exclusive, a time without
   an offset is read in the shop's time zone; `filterQuery` searches id, email and address names.

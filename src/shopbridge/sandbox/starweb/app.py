@@ -179,7 +179,7 @@ async def list_customers(state: StarwebState, request: Request) -> Response:
     embed = includes(params, CUSTOMER_INCLUDES)
     rows = changed_since(sorted_by_id(list(state.customers.values()), params, "customerId", "DESC"), params,
                          state.timezone)  # fmt: skip
-    chunk, meta = paginate(rows, page_number(params), state.page_size)
+    chunk, meta = paginate(rows, page_number(params), state.page_size, str(request.url))
     return data([render_customer(state, row, embed) for row in chunk], meta=meta)
 
 
@@ -211,7 +211,7 @@ async def list_products(state: StarwebState, request: Request) -> Response:
         rows = [row for row in rows if any(variant["sku"] == sku for variant in row["variants"])]
     if params.get("filterVisible", "").lower() in ("1", "true"):
         rows = [row for row in rows if row["visibility"] == "visible"]
-    chunk, meta = paginate(rows, page_number(params), state.page_size)
+    chunk, meta = paginate(rows, page_number(params), state.page_size, str(request.url))
     return data([render_product(state, row, embed) for row in chunk], meta=meta)
 
 
@@ -229,7 +229,8 @@ def _variant(state: StarwebState, request: Request) -> Record:
 async def list_variants(state: StarwebState, request: Request) -> Response:
     product = found(state.products, path_id(request, "productId"), "product")
     embed = includes(request.query_params, VARIANT_INCLUDES)
-    chunk, meta = paginate(product["variants"], page_number(request.query_params), state.page_size)
+    chunk, meta = paginate(product["variants"], page_number(request.query_params), state.page_size,
+                           str(request.url))
     return data([render_variant(variant, embed) for variant in chunk], meta=meta)
 
 

@@ -47,7 +47,7 @@ async def list_orders(state: StarwebState, request: Request) -> Response:
     params = request.query_params
     embed = includes(params, ORDER_INCLUDES)
     rows = sort_orders(filter_orders(list(state.orders.values()), params, state.timezone), params)
-    chunk, meta = paginate(rows, page_number(params), state.page_size)
+    chunk, meta = paginate(rows, page_number(params), state.page_size, str(request.url))
     return data([render_order(state, order, embed) for order in chunk], meta=meta)
 
 

@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from shopbridge.sandbox.starweb.state import Record
@@ -45,14 +46,29 @@ def page_number(params: Mapping[str, str]) -> int:
     return int(raw)
 
 
-def paginate(rows: Sequence[Any], page: int, per_page: int) -> tuple[list[Any], dict[str, Any]]:
-    """One page of rows and the `meta.pagination` block; a page past the end is empty, not an error."""
+def paginate(rows: Sequence[Any], page: int, per_page: int, url: str) -> tuple[list[Any], dict[str, Any]]:
+    """One page of rows and the `meta.pagination` block; a page past the end is empty, not an error.
+
+    The block is Fractal's paginator (the shape of Starweb's envelope): `links` holds `previous` and
+    `next` URLs where they exist, and is an empty JSON array, as PHP prints an empty one, where neither does.
+    """
     start = (page - 1) * per_page
     chunk = list(rows[start:start + per_page])
     total_pages = max(1, math.ceil(len(rows) / per_page))
-    meta = {"current_page": page, "per_page": per_page, "total": len(rows), "count": len(chunk),
-            "total_pages": total_pages}  # fmt: skip
+    links: dict[str, str] = {}
+    if page > 1:
+        links["previous"] = with_page(url, min(page - 1, total_pages))
+    if page < total_pages:
+        links["next"] = with_page(url, page + 1)
+    meta: dict[str, Any] = {"current_page": page, "per_page": per_page, "total": len(rows), "count": len(chunk),
+            "total_pages": total_pages, "links": links or []}  # fmt: skip
     return chunk, {"pagination": meta}
+
+
+def with_page(url: str, page: int) -> str:
+    parts = urlsplit(url)
+    query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key != "page"]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("page", str(page))])))
 
 
 def includes(params: Mapping[str, str], allowed: Sequence[str]) -> list[str]:
