@@ -155,11 +155,14 @@ async def test_a_hostile_order_is_parked_while_the_next_flows(
     hostile = starweb.place_order(world.shop_state)
     world.shop_state.orders[hostile]["items"][0]["quantity"] = -3  # Starweb allows ±1000000 (OrderItemModel)
     world.shop_state.orders[hostile]["items"][0]["description"] = "<script>alert(1)</script>"
+    timeless = starweb.place_order(world.shop_state)
+    world.shop_state.orders[timeless]["wireOverrides"] = {"modifiedAt": "0000-00-00 00:00:00"}
     after = starweb.place_order(world.shop_state)
     await poll_once(client, world, task_queue)
     assert (await transfer_result(client, world, after)).state == "transferred"
-    with pytest.raises(WorkflowFailureError):
-        await transfer_result(client, world, hostile)
-    row = store.ledger.get(world.transfer_id(hostile))
-    assert row is not None and row.state == "parked" and "quantity" in (row.last_error or "")
-    assert world.documents(hostile) == []
+    for order_id, reason in ((hostile, "quantity"), (timeless, "modifiedAt")):
+        with pytest.raises(WorkflowFailureError):
+            await transfer_result(client, world, order_id)
+        row = store.ledger.get(world.transfer_id(order_id))
+        assert row is not None and row.state == "parked" and reason in (row.last_error or "")
+        assert world.documents(order_id) == []

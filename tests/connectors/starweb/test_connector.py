@@ -85,6 +85,19 @@ async def test_status_change_between_polls_lists_the_order_again_with_its_new_st
     assert (await source.get_order(placed[1])).state is OrderState.SHIPPED
 
 
+async def test_an_order_with_an_unreadable_change_time_is_listed_not_blocking_the_others() -> None:
+    shop = EmulatedShop.seeded(page_size=2)
+    placed = [shop.place(MORNING + timedelta(minutes=step)) for step in range(4)]
+    shop.state.orders[int(placed[1])]["wireOverrides"] = {"modifiedAt": "yesterday-ish"}
+    source = shop.in_process()
+    until = MORNING + timedelta(hours=1)
+    listed = [s for page in [p async for p in source.order_changes(MORNING, until)] for s in page]
+    assert [s.id for s in listed] == [placed[0], placed[2], placed[3], placed[1]]
+    assert listed[-1].updated_at == until
+    with pytest.raises(DataError, match="modifiedAt"):
+        await source.get_order(placed[1])
+
+
 async def test_orders_without_completed_checkout_are_not_listed() -> None:
     shop = EmulatedShop.seeded()
     shop.clock.now = MORNING

@@ -178,6 +178,18 @@ def test_a_summary_without_a_change_time_is_a_data_error() -> None:
         summary_from_starweb(order(modifiedAt=None), "demo", ZONE)
 
 
+def test_an_unreadable_change_time_takes_the_given_time_so_the_order_is_still_read() -> None:
+    until = datetime(2024, 5, 2, 12, 0, tzinfo=UTC)
+    summary = summary_from_starweb(order(modifiedAt="0000-00-00"), "demo", ZONE, until)
+    assert (summary.id, summary.updated_at) == ("1001", until)
+
+
+@pytest.mark.parametrize("field", ["orderId", "statusId"])
+def test_a_summary_without_id_or_status_is_a_data_error_even_with_a_fallback_time(field: str) -> None:
+    with pytest.raises(DataError, match=field):
+        summary_from_starweb(order(**{field: None}), "demo", ZONE, datetime(2024, 5, 2, tzinfo=UTC))
+
+
 # --- webhooks ---
 
 

@@ -122,7 +122,8 @@ class StarwebConnector:
         while not paging.finished:
             page = read_page(await self.client.list_orders_by_modification(paging.next_page()))
             size = max(size, len(page.rows))
-            summaries = [summary_from_starweb(row, shop, self.settings.timezone) for row in page.rows]
+            # A row with an unreadable change time counts as changed at `until`: listed, then parked.
+            summaries = [summary_from_starweb(row, shop, self.settings.timezone, until) for row in page.rows]
             fresh = paging.fresh([summary.id for summary in summaries])
             found += [s for s, new in zip(summaries, fresh, strict=True) if new and since <= s.updated_at <= until]
             paging.advance(page, reached_cursor=any(summary.updated_at < since for summary in summaries))

@@ -145,15 +145,22 @@ def canonical_state(status_id: str, id_code: str, state_map: Mapping[str, OrderS
 # --- summaries ---
 
 
-def summary_from_starweb(row: Payload, shop: str, timezone: str) -> OrderSummary:
-    """One row of `GET /orders`."""
+def summary_from_starweb(row: Payload, shop: str, timezone: str, unreadable_time: datetime | None = None,
+                         ) -> OrderSummary:  # fmt: skip
+    """One row of `GET /orders`.
+
+    A row whose `modifiedAt` cannot be read takes `unreadable_time` when one is given: the order
+    is then read whole, and parked with the reason, instead of one bad row stopping every poll.
+    """
     with reading(f"order {_id_for_message(row)}", "order_changes"):
-        return OrderSummary(
-            id=identifier(row, "orderId"),
-            shop=shop,
-            status=identifier(row, "statusId"),
-            updated_at=time_field(row, "modifiedAt", timezone),
-        )
+        order_id, status = identifier(row, "orderId"), identifier(row, "statusId")
+        try:
+            changed = time_field(row, "modifiedAt", timezone)
+        except FieldError:
+            if unreadable_time is None:
+                raise
+            changed = unreadable_time.astimezone(UTC)
+        return OrderSummary(id=order_id, shop=shop, status=status, updated_at=changed)
 
 
 def _id_for_message(payload: object) -> str:

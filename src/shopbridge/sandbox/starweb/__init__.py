@@ -27,6 +27,7 @@ Choices made where the spec is uncertain or silent:
 * Webhooks: order events are POSTed in a background thread to every hook of that event with the
   payload of `webhooks.order_payload` (the C# client's model; no signature is documented); a
   status change is also an `order-updated`. Deliveries are recorded in `state.deliveries`.
+* An order record's `wireOverrides` dict replaces fields as printed (hostile payloads for tests).
 * Not emulated: writes to products, customers, pricelists and most sub-resources, media files,
   categories, attributes, tags, bundles, volume prices; their paths answer 404 or 405.
 """

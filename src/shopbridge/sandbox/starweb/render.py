@@ -16,7 +16,7 @@ ORDER_ADDRESS_TYPES = (
     "paymentMethodInvoice", "paymentMethodDelivery",
 )  # fmt: skip
 # Order fields kept apart from the flat order record: they are embedded only when included.
-ORDER_CHILDREN = ("items", "addresses", "comments", "externalServices")
+ORDER_CHILDREN = ("items", "addresses", "comments", "externalServices", "wireOverrides")
 
 
 def wire_time(moment: datetime, timezone: str) -> str:
@@ -78,7 +78,8 @@ def render_order(state: StarwebState, order: Record, include: Iterable[str]) -> 
     )  # fmt: skip
     for name in include:
         flat[name] = wrapped(_order_child(state, order, name))
-    return dict(wire_value(flat, state.timezone))
+    # Fields printed as given, whatever the store holds: hostile payloads for tests.
+    return {**wire_value(flat, state.timezone), **order.get("wireOverrides", {})}
 
 
 def _order_child(state: StarwebState, order: Record, name: str) -> Any:
