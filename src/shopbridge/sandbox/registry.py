@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shopbridge.sandbox import economic, hogia, prestashop
+from shopbridge.sandbox import economic, hogia, prestashop, starweb
+
+EMULATED_SYSTEMS = ("prestashop", "economic", "starweb", "hogia")
 
 
 @dataclass(frozen=True)
@@ -28,4 +30,8 @@ def build_emulator(system: str, seed: int = 0, orders: int = 0) -> Emulator:
         credentials = {"client_id": books.client_id, "client_secret": books.client_secret,
                        "organization_id": books.organization_id, "token path": hogia.TOKEN_PATH}  # fmt: skip
         return Emulator(hogia.create_app(books), "/", credentials)
-    raise LookupError(f"no emulator for {system!r}; choose prestashop, economic or hogia")
+    if system == "starweb":
+        web_shop = starweb.seeded_state(seed=seed, orders=orders)
+        credentials = {"client_id": web_shop.client_id, "client_secret": web_shop.client_secret}
+        return Emulator(starweb.create_app(web_shop), "/api/v2", credentials)
+    raise LookupError(f"no emulator for {system!r}; choose one of {', '.join(EMULATED_SYSTEMS)}")
