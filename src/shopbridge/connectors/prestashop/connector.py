@@ -14,6 +14,8 @@ import httpx
 from pydantic import ConfigDict, Field, SecretStr, field_validator
 
 from shopbridge.connectors.base import Capabilities, ConnectorSettings, OrderSummary
+from shopbridge.connectors.cache import TimedCache
+from shopbridge.connectors.calls import CallGate, RateBudget, RateWindow, account_key, effective_windows
 from shopbridge.connectors.prestashop.client import PrestaShopClient
 from shopbridge.connectors.prestashop.paging import MIN_PAGE_SIZE, OverlappingOffsetPaging
 from shopbridge.connectors.prestashop.translate import (
@@ -29,6 +31,9 @@ from shopbridge.model import Order, OrderState
 
 SYSTEM = "prestashop"
 Payload = dict[str, Any]
+# Currencies, carriers and countries change rarely; an hour-old copy is good enough for labels
+# and ISO codes, and an id not seen yet is always read at once.
+REFERENCE_TTL_SECONDS = 3600.0
 
 
 class PrestaShopSettings(ConnectorSettings):
@@ -45,6 +50,8 @@ class PrestaShopSettings(ConnectorSettings):
     page_size: int = Field(default=100, ge=MIN_PAGE_SIZE, le=1000)
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     state_map: dict[str, OrderState] = {}
+    # Lowers the budget below the connector's default (`[shop.rate_limit] requests, seconds`).
+    rate_limit: RateWindow | None = None
     secret_fields: ClassVar[tuple[str, ...]] = ("key",)
 
     @field_validator("url")
@@ -95,16 +102,23 @@ class PrestaShopConnector:
     system: ClassVar[str] = "prestashop"
     capabilities: ClassVar[Capabilities] = Capabilities(variants=True, price_lists=True, multishop=True)
     cursor_field: ClassVar[str] = "date_upd"
+    # PrestaShop publishes no limit: the shop is self-hosted, often on a small shared host. Ten
+    # calls a second keeps a transfer fast while leaving the shop's own visitors room.
+    published_limits: ClassVar[tuple[RateWindow, ...]] = (RateWindow(requests=10, seconds=1),)
 
-    def __init__(self, settings: PrestaShopSettings, http: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, settings: PrestaShopSettings, http: httpx.AsyncClient | None = None, budget: RateBudget | None = None
+    ) -> None:
         self.settings = settings
         self._owns_http = http is None
         self._http = http if http is not None else httpx.AsyncClient(timeout=settings.timeout_seconds)
         key = settings.key.get_secret_value()
-        self.client = PrestaShopClient(self._http, settings.url, key, settings.shop_id)
-        self._country_iso: dict[str, str] = {}
-        self._currency_iso: dict[str, str] = {}
-        self._carrier_names: dict[str, str] = {}
+        windows = effective_windows(self.published_limits, settings.rate_limit)
+        gate = CallGate(account_key(SYSTEM, settings.url, key), windows, budget)
+        self.client = PrestaShopClient(self._http, settings.url, key, settings.shop_id, gate)
+        self._country_iso: TimedCache[str, str] = TimedCache(REFERENCE_TTL_SECONDS)
+        self._currency_iso: TimedCache[str, str] = TimedCache(REFERENCE_TTL_SECONDS)
+        self._carrier_names: TimedCache[str, str] = TimedCache(REFERENCE_TTL_SECONDS)
 
     async def check(self) -> None:
         """Read one order id: proves the URL, the key and its right to read orders."""
@@ -169,33 +183,36 @@ class PrestaShopConnector:
             customer_id = int(identifier(order, "id_customer"))
             delivery_id = int(identifier(order, "id_address_delivery"))
             invoice_id = int(identifier(order, "id_address_invoice"))
-        details, customer, delivery, invoice = await asyncio.gather(
+        # Most orders ship and bill to one address: read it once.
+        addresses = list(dict.fromkeys((delivery_id, invoice_id)))
+        details, customer, read = await asyncio.gather(
             self.client.list_order_details(number),
             self.client.get_customer(customer_id),
-            self.client.get_address(delivery_id),
-            self.client.get_address(invoice_id),
+            asyncio.gather(*(self.client.get_address(address_id) for address_id in addresses)),
         )
-        return OrderRecords(details, customer, delivery, invoice)
+        by_id = dict(zip(addresses, read, strict=True))
+        return OrderRecords(details, customer, by_id[delivery_id], by_id[invoice_id])
 
     async def _countries(self, *addresses: Payload) -> dict[str, str]:
-        """ISO codes of the addresses' countries, each fetched once per connector."""
+        """ISO codes of the addresses' countries, each read when unknown or stale."""
         for address in addresses:
             with reading("address"):
                 country_id = identifier(address, "id_country")
-            if country_id != "0" and country_id not in self._country_iso:
+            if country_id != "0" and self._country_iso.get(country_id) is None:
                 country = await self.client.get_country(int(country_id))
                 with reading(f"country {country_id}"):
-                    self._country_iso[country_id] = text(country, "iso_code")
-        return self._country_iso
+                    self._country_iso.put(country_id, text(country, "iso_code"))
+        return self._country_iso.fresh()
 
     async def _currency(self, order: Payload) -> str:
         with reading(""):
             currency_id = identifier(order, "id_currency")
-        if currency_id not in self._currency_iso:
-            currency = await self.client.get_currency(int(currency_id))
-            with reading(f"currency {currency_id}"):
-                self._currency_iso[currency_id] = text(currency, "iso_code")
-        return self._currency_iso[currency_id]
+        known = self._currency_iso.get(currency_id)
+        if known is not None:
+            return known
+        currency = await self.client.get_currency(int(currency_id))
+        with reading(f"currency {currency_id}"):
+            return self._currency_iso.put(currency_id, text(currency, "iso_code"))
 
     async def _carrier(self, order: Payload) -> str:
         """The carrier's name, only a label: a deleted or unreadable carrier leaves it empty."""
@@ -203,13 +220,14 @@ class PrestaShopConnector:
             carrier_id = identifier(order, "id_carrier")
         if carrier_id == "0":
             return ""
-        if carrier_id not in self._carrier_names:
-            try:
-                carrier = await self.client.get_carrier(int(carrier_id))
-            except DataError:
-                return ""
-            self._carrier_names[carrier_id] = str(carrier.get("name") or "")
-        return self._carrier_names[carrier_id]
+        known = self._carrier_names.get(carrier_id)
+        if known is not None:
+            return known
+        try:
+            carrier = await self.client.get_carrier(int(carrier_id))
+        except DataError:
+            return ""  # not remembered: a carrier restored in the shop is seen on the next order
+        return self._carrier_names.put(carrier_id, str(carrier.get("name") or ""))
 
 
 def _order_number(order_id: str) -> int:
