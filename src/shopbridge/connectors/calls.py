@@ -48,6 +48,8 @@ class RateBudget(Protocol):
 
     async def push_back(self, account: str, seconds: float) -> None: ...
 
+    async def aclose(self) -> None: ...
+
 
 class LocalRateBudget:
     """One process's budget, for tests and one-shot runs without a store."""
@@ -66,6 +68,9 @@ class LocalRateBudget:
     async def push_back(self, account: str, seconds: float) -> None:
         until = time.monotonic() + seconds
         self._paused_until[account] = max(self._paused_until.get(account, 0.0), until)
+
+    async def aclose(self) -> None:
+        self._calls.clear()
 
     def _wait(self, account: str, windows: tuple[RateWindow, ...], now: float) -> float:
         wait = self._paused_until.get(account, 0.0) - now

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from decimal import Decimal
+
 import httpx
 import pytest
 
@@ -16,6 +18,7 @@ from shopbridge.sandbox.economic import (
     DEMO_APP_SECRET_TOKEN,
     EconomicState,
     add_customer,
+    add_product,
     create_app,
     documents_by_reference,
     seeded_state,
@@ -144,10 +147,26 @@ async def test_created_customer_is_stored_with_the_foreign_group_and_eu_zone(rig
     assert stored["country"] == "Sweden"
 
 
-async def test_product_lookups_are_cached_for_the_run(rig: Rig) -> None:
+async def test_a_known_product_is_remembered_and_a_missing_one_is_asked_for_again(rig: Rig) -> None:
     assert await rig.connector.missing_skus(["MUG-01", "NOPE"]) == {"NOPE"}
     assert await rig.connector.missing_skus(["MUG-01", "NOPE", "MUG-01"]) == {"NOPE"}
-    assert len([r for r in rig.requests if r.url.path.startswith("/products/")]) == 2
+    asked = [r.url.path for r in rig.requests if r.url.path.startswith("/products/")]
+    assert asked == ["/products/MUG-01", "/products/NOPE", "/products/NOPE"]
+
+
+async def test_a_product_created_after_a_miss_is_seen_at_once(rig: Rig) -> None:
+    assert await rig.connector.missing_skus(["NEW-01"]) == {"NEW-01"}
+    add_product(rig.state, "NEW-01", "New mug", Decimal("10.00"))
+    assert await rig.connector.missing_skus(["NEW-01"]) == set()
+
+
+async def test_a_refused_document_forgets_its_products_so_the_retry_looks_again(rig: Rig) -> None:
+    assert await rig.connector.missing_skus(["MUG-01"]) == set()
+    del rig.state.tables["products"]["MUG-01"]
+    placed = order([product("MUG-01", "1", "10.00")], order_id="4302")
+    with pytest.raises(DataError):
+        await rig.connector.create_document(placed, "1", DocumentKind.INVOICE, reference_for("4302"))
+    assert "MUG-01" not in rig.connector._product_groups
 
 
 async def test_sku_too_long_for_e_conomic_is_missing_without_asking(rig: Rig) -> None:
