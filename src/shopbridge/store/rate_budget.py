@@ -92,9 +92,13 @@ class _Backend:
     def _execute(self, query: str, parameters: tuple[Any, ...] = ()) -> Any:
         if self.postgres:
             with self.pool.connection() as connection:
-                return connection.execute(query, parameters).fetchone()
+                return _first_row(connection.execute(query, parameters))
         with self._sqlite:
-            return self._sqlite.execute(query, parameters).fetchone()
+            return _first_row(self._sqlite.execute(query, parameters))
+
+
+def _first_row(cursor: Any) -> Any:
+    return cursor.fetchone() if cursor.description else None
 
 
 class SharedRateBudget:
