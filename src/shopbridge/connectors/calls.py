@@ -25,14 +25,28 @@ class RateWindow(BaseModel):
 
 
 def effective_windows(published: tuple[RateWindow, ...], configured: RateWindow | None) -> tuple[RateWindow, ...]:
-    """The published limits, or the connection's own window when that one is slower.
+    """The published limits plus the connection's own window, which may lower them, never raise them."""
+    if configured is None:
+        return published
+    same_length = [window for window in published if window.seconds == configured.seconds]
+    chosen = min([configured, *same_length], key=lambda window: window.requests)
+    others = [window for window in published if window.seconds != configured.seconds]
+    return tuple(sorted([*others, chosen], key=lambda window: window.seconds))
 
-    A connection may lower its budget, never raise it above what its system publishes.
+
+def ordered_windows(windows: tuple[RateWindow, ...]) -> tuple[RateWindow, ...]:
+    """Shortest first, each longer window allowing more calls at a lower rate.
+
+    A shorter window allowing as many calls as a longer one is implied by it and dropped; a
+    longer window at a higher rate is (all but) implied by the shorter one and dropped too.
     """
-    if configured is None or not published:
-        return published if configured is None else (configured,)
-    tightest = min(window.per_second for window in published)
-    return (configured,) if configured.per_second < tightest else published
+    kept: list[RateWindow] = []
+    for window in sorted(windows, key=lambda window: (window.seconds, window.requests)):
+        while kept and kept[-1].requests >= window.requests:
+            kept.pop()
+        if not kept or window.per_second <= kept[-1].per_second:
+            kept.append(window)
+    return tuple(kept)
 
 
 def account_key(system: str, base_url: str, *credentials: str) -> str:

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from psycopg_pool import ConnectionPool
-from pyrate_limiter import AbstractBucket, PostgresBucket, Rate, RateItem, SQLiteBucket, validate_rate_list
+from pyrate_limiter import AbstractBucket, PostgresBucket, Rate, RateItem, SQLiteBucket
 from sqlalchemy.engine import make_url
 
-from shopbridge.connectors.calls import LocalRateBudget, RateBudget, RateWindow
+from shopbridge.connectors.calls import LocalRateBudget, RateBudget, RateWindow, ordered_windows
 from shopbridge.store.database import normalise_url
 
 # Calls reach the remote a little later than they leave here, and not evenly: a window a few
@@ -45,12 +45,8 @@ _POSTGRES_PAUSES = (
 
 
 def pyrate_rates(windows: tuple[RateWindow, ...]) -> list[Rate]:
-    """Windows as pyrate-limiter rates; a set it cannot order keeps only its slowest window."""
-    rates = sorted((Rate(w.requests, round(w.seconds * 1000 * HEADROOM)) for w in windows), key=lambda r: r.interval)
-    if validate_rate_list(rates):
-        return rates
-    slowest = min(windows, key=lambda window: window.per_second)
-    return [Rate(slowest.requests, round(slowest.seconds * 1000 * HEADROOM))]
+    """Windows as pyrate-limiter rates, in the order it requires."""
+    return [Rate(window.requests, round(window.seconds * 1000 * HEADROOM)) for window in ordered_windows(windows)]
 
 
 class _Backend:
