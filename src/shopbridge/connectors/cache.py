@@ -32,7 +32,3 @@ class TimedCache(Generic[K, V]):
         for key in keys:
             self._entries.pop(key, None)
 
-    def fresh(self) -> dict[K, V]:
-        """Every entry still trusted now."""
-        now = self._clock()
-        return {key: value for key, (at, value) in self._entries.items() if now - at < self.ttl_seconds}

@@ -31,9 +31,6 @@ from shopbridge.model import Order, OrderState
 
 SYSTEM = "prestashop"
 Payload = dict[str, Any]
-# Currencies, carriers and countries change rarely; an hour-old copy is good enough for labels
-# and ISO codes, and an id not seen yet is always read at once.
-REFERENCE_TTL_SECONDS = 3600.0
 
 
 class PrestaShopSettings(ConnectorSettings):
@@ -52,6 +49,9 @@ class PrestaShopSettings(ConnectorSettings):
     state_map: dict[str, OrderState] = {}
     # Lowers the budget below the connector's default (`[shop.rate_limit] requests, seconds`).
     rate_limit: RateWindow | None = None
+    # Currencies, carriers and countries change rarely: an hour-old copy is good enough for labels
+    # and ISO codes, and an id not seen yet is always read at once.
+    reference_ttl_seconds: float = Field(default=3600.0, ge=0)
     secret_fields: ClassVar[tuple[str, ...]] = ("key",)
 
     @field_validator("url")
@@ -116,9 +116,10 @@ class PrestaShopConnector:
         windows = effective_windows(self.published_limits, settings.rate_limit)
         gate = CallGate(account_key(SYSTEM, settings.url, key), windows, budget)
         self.client = PrestaShopClient(self._http, settings.url, key, settings.shop_id, gate)
-        self._country_iso: TimedCache[str, str] = TimedCache(REFERENCE_TTL_SECONDS)
-        self._currency_iso: TimedCache[str, str] = TimedCache(REFERENCE_TTL_SECONDS)
-        self._carrier_names: TimedCache[str, str] = TimedCache(REFERENCE_TTL_SECONDS)
+        ttl = settings.reference_ttl_seconds
+        self._country_iso: TimedCache[str, str] = TimedCache(ttl)
+        self._currency_iso: TimedCache[str, str] = TimedCache(ttl)
+        self._carrier_names: TimedCache[str, str] = TimedCache(ttl)
 
     async def check(self) -> None:
         """Read one order id: proves the URL, the key and its right to read orders."""
@@ -195,14 +196,19 @@ class PrestaShopConnector:
 
     async def _countries(self, *addresses: Payload) -> dict[str, str]:
         """ISO codes of the addresses' countries, each read when unknown or stale."""
+        codes: dict[str, str] = {}
         for address in addresses:
             with reading("address"):
                 country_id = identifier(address, "id_country")
-            if country_id != "0" and self._country_iso.get(country_id) is None:
+            if country_id == "0":
+                continue
+            known = self._country_iso.get(country_id)
+            if known is None:
                 country = await self.client.get_country(int(country_id))
                 with reading(f"country {country_id}"):
-                    self._country_iso.put(country_id, text(country, "iso_code"))
-        return self._country_iso.fresh()
+                    known = self._country_iso.put(country_id, text(country, "iso_code"))
+            codes[country_id] = known
+        return codes
 
     async def _currency(self, order: Payload) -> str:
         with reading(""):
