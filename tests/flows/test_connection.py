@@ -10,8 +10,8 @@ from shopbridge.store import Store
 from tests.conftest import World
 
 
-def http_of(side: object) -> Any:
-    return getattr(side, "_http")
+def http_of(side: Any) -> Any:
+    return side._http
 
 
 async def test_flows_of_one_connection_share_one_connector_pair(world: World, store: Store) -> None:
