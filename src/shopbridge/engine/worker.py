@@ -18,10 +18,15 @@ MAX_CONCURRENT_ACTIVITIES = 20
 
 
 @asynccontextmanager
-async def build_worker(client: Client, store: Store, task_queue: str) -> AsyncIterator[Worker]:
-    """A running worker; its connectors (HTTP pools, caches) live as long as it and close after it."""
-    budget = rate_budget_for(store.database.engine.url.render_as_string(hide_password=False))
-    connectors = ConnectorPool(budget)
+async def build_worker(
+    client: Client, store: Store, task_queue: str, connectors: ConnectorPool | None = None
+) -> AsyncIterator[Worker]:
+    """A running worker; its connectors (HTTP pools, caches) live as long as it and close after it.
+
+    Without a pool given, the worker's pool paces calls by the shared budget on the store's database.
+    """
+    budget = None if connectors is not None else rate_budget_for(store_url(store))
+    connectors = connectors if connectors is not None else ConnectorPool(budget)
     worker = Worker(
         client,
         task_queue=task_queue,
@@ -34,4 +39,9 @@ async def build_worker(client: Client, store: Store, task_queue: str) -> AsyncIt
             yield worker
     finally:
         await connectors.aclose()
-        await budget.aclose()
+        if budget is not None:
+            await budget.aclose()
+
+
+def store_url(store: Store) -> str:
+    return store.database.engine.url.render_as_string(hide_password=False)

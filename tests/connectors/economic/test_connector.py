@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -237,3 +238,9 @@ async def test_check_against_a_url_that_is_not_e_conomic_is_a_config_error() -> 
     with pytest.raises(ConfigError):
         await rig.connector.check()
     await rig.connector._http.aclose()
+
+
+async def test_transfers_side_by_side_share_one_lookup_of_a_product(rig: Rig) -> None:
+    found = await asyncio.gather(*(rig.connector.missing_skus(["MUG-01"]) for _ in range(3)))
+    assert found == [set(), set(), set()]
+    assert [r.url.path for r in rig.requests] == ["/products/MUG-01"]

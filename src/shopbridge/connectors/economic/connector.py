@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
@@ -100,6 +101,7 @@ class EconomicConnector:
         # Product number → product group of products known to exist. A missing product is never
         # remembered, so a product created after a parked order is seen on its retry at once.
         self._product_groups: dict[str, int] = {}
+        self._lookups: dict[str, asyncio.Future[int | None]] = {}
 
     async def check(self) -> None:
         """`GET /self` (spec §2); any answer but agreement info means the connection is set up wrong."""
@@ -185,7 +187,12 @@ class EconomicConnector:
     async def _product_group(self, number: str) -> int | None:
         if number in self._product_groups:
             return self._product_groups[number]
-        group = await self._fetch_product_group(number)
+        # Transfers running side by side that need the same product share one lookup.
+        lookup = self._lookups.get(number)
+        if lookup is None:
+            lookup = self._lookups[number] = asyncio.ensure_future(self._fetch_product_group(number))
+            lookup.add_done_callback(lambda _: self._lookups.pop(number, None))
+        group = await asyncio.shield(lookup)
         if group is not None:
             self._product_groups[number] = group
         return group
