@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from shopbridge.connectors.cache import TimedCache
 
 
@@ -28,3 +30,29 @@ def test_a_forgotten_entry_is_a_miss() -> None:
     cache.put("SKU", 1)
     cache.forget("SKU", "never there")
     assert cache.get("SKU") is None
+
+
+async def test_callers_at_the_same_moment_share_one_read() -> None:
+    cache: TimedCache[str, str] = TimedCache(60)
+    reads = 0
+
+    async def read() -> str:
+        nonlocal reads
+        reads += 1
+        await asyncio.sleep(0.01)
+        return "DK"
+
+    assert await asyncio.gather(*(cache.fetch("59", read) for _ in range(3))) == ["DK", "DK", "DK"]
+    assert await cache.fetch("59", read) == "DK"
+    assert reads == 1
+
+
+async def test_a_read_that_finds_nothing_is_not_remembered() -> None:
+    cache: TimedCache[str, int] = TimedCache(60)
+    found: list[int | None] = [None, 7]
+
+    async def read() -> int | None:
+        return found.pop(0)
+
+    assert await cache.fetch("NEW-01", read) is None
+    assert await cache.fetch("NEW-01", read) == 7

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
@@ -11,6 +10,7 @@ import httpx
 from pydantic import SecretStr
 
 from shopbridge.connectors.base import Capabilities, ConnectorSettings, DocumentKind, DocumentRef
+from shopbridge.connectors.cache import TimedCache
 from shopbridge.connectors.calls import CallGate, RateBudget, RateWindow, account_key, effective_windows
 from shopbridge.connectors.economic.client import EconomicClient, escape_filter_value
 from shopbridge.connectors.economic.translate import (
@@ -23,6 +23,8 @@ from shopbridge.errors import ConfigError, DataError
 from shopbridge.model import Customer, Order, OrderLineKind
 
 PRODUCT_NUMBER_MAX = 25  # spec §6 products: productNumber is 1..25 characters
+# A product's group rarely changes; one deleted since is caught by the create and forgotten.
+PRODUCT_TTL_SECONDS = 3600.0
 DRAFT_COLLECTION_OF_KIND = {"draft_invoice": "invoices/drafts", "order": "orders/drafts"}
 
 
@@ -100,8 +102,7 @@ class EconomicConnector:
         self.client = EconomicClient(self._http, settings.url, secret, grant, page_size=settings.page_size, gate=gate)
         # Product number → product group of products known to exist. A missing product is never
         # remembered, so a product created after a parked order is seen on its retry at once.
-        self._product_groups: dict[str, int] = {}
-        self._lookups: dict[str, asyncio.Future[int | None]] = {}
+        self._product_groups: TimedCache[str, int] = TimedCache(PRODUCT_TTL_SECONDS)
 
     async def check(self) -> None:
         """`GET /self` (spec §2); any answer but agreement info means the connection is set up wrong."""
@@ -185,21 +186,11 @@ class EconomicConnector:
             await self._http.aclose()
 
     async def _product_group(self, number: str) -> int | None:
-        if number in self._product_groups:
-            return self._product_groups[number]
-        # Transfers running side by side that need the same product share one lookup.
-        lookup = self._lookups.get(number)
-        if lookup is None:
-            lookup = self._lookups[number] = asyncio.ensure_future(self._fetch_product_group(number))
-            lookup.add_done_callback(lambda _: self._lookups.pop(number, None))
-        group = await asyncio.shield(lookup)
-        if group is not None:
-            self._product_groups[number] = group
-        return group
+        return await self._product_groups.fetch(number, lambda: self._fetch_product_group(number))
 
     def _forget_products(self, order: Order) -> None:
         for number in {line.sku for line in order.lines} | {number for _, number in self._configured_products(order)}:
-            self._product_groups.pop(number, None)
+            self._product_groups.forget(number)
 
     async def _fetch_product_group(self, number: str) -> int | None:
         if not number or len(number) > PRODUCT_NUMBER_MAX:
@@ -216,11 +207,18 @@ class EconomicConnector:
         missing = await self.missing_skus(skus)
         if missing:
             raise DataError(f"e-conomic has no product for SKU {', '.join(sorted(missing))}", system=SYSTEM)
+        groups: dict[str, int] = {}
+        for sku in skus:
+            groups[sku] = await self._product_group(sku) or 0
         for product_kind, number in self._configured_products(order):
-            if await self._product_group(number) is None:
+            group = await self._product_group(number)
+            if group is None:
                 raise ConfigError(f"the {product_kind} product {number!r} does not exist in e-conomic", system=SYSTEM)
-        await self._product_group(self.settings.rounding_product)
-        return dict(self._product_groups)
+            groups[number] = group
+        rounding = await self._product_group(self.settings.rounding_product)
+        if rounding is not None:
+            groups[self.settings.rounding_product] = rounding
+        return groups
 
     def _configured_products(self, order: Order) -> list[tuple[str, str]]:
         by_kind = {

@@ -27,6 +27,7 @@ Params = Mapping[str, str]
 ORDER_SUMMARY_DISPLAY = "[id,current_state,date_upd,id_shop]"
 ORDER_SORT = "[date_upd_ASC,id_ASC]"
 REMOTE_MESSAGE_LIMIT = 300
+REFERENCE_RESOURCES = {"country": "countries", "currency": "currencies", "carrier": "carriers"}
 _SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
@@ -103,6 +104,10 @@ class PrestaShopClient:
 
     async def get_carrier(self, carrier_id: int) -> Payload:
         return await self._get_entity("carriers", "carrier", carrier_id)
+
+    async def get_reference(self, node: str, record_id: int) -> Payload:
+        """One record of reference data by its node name: `country`, `currency` or `carrier`."""
+        return await self._get_entity(REFERENCE_RESOURCES[node], node, record_id)
 
     # --- the wire ---
 

@@ -200,25 +200,22 @@ class PrestaShopConnector:
         for address in addresses:
             with reading("address"):
                 country_id = identifier(address, "id_country")
-            if country_id == "0":
-                continue
-            known = self._country_iso.get(country_id)
-            if known is None:
-                country = await self.client.get_country(int(country_id))
-                with reading(f"country {country_id}"):
-                    known = self._country_iso.put(country_id, text(country, "iso_code"))
-            codes[country_id] = known
+            if country_id != "0":
+                codes[country_id] = await self._iso_code(self._country_iso, "country", country_id)
         return codes
 
     async def _currency(self, order: Payload) -> str:
         with reading(""):
             currency_id = identifier(order, "id_currency")
-        known = self._currency_iso.get(currency_id)
-        if known is not None:
-            return known
-        currency = await self.client.get_currency(int(currency_id))
-        with reading(f"currency {currency_id}"):
-            return self._currency_iso.put(currency_id, text(currency, "iso_code"))
+        return await self._iso_code(self._currency_iso, "currency", currency_id)
+
+    async def _iso_code(self, cache: TimedCache[str, str], node: str, record_id: str) -> str:
+        async def read() -> str:
+            record = await self.client.get_reference(node, int(record_id))
+            with reading(f"{node} {record_id}"):
+                return text(record, "iso_code")
+
+        return await cache.fetch(record_id, read) or ""
 
     async def _carrier(self, order: Payload) -> str:
         """The carrier's name, only a label: a deleted or unreadable carrier leaves it empty."""
@@ -226,14 +223,15 @@ class PrestaShopConnector:
             carrier_id = identifier(order, "id_carrier")
         if carrier_id == "0":
             return ""
-        known = self._carrier_names.get(carrier_id)
-        if known is not None:
-            return known
-        try:
-            carrier = await self.client.get_carrier(int(carrier_id))
-        except DataError:
-            return ""  # not remembered: a carrier restored in the shop is seen on the next order
-        return self._carrier_names.put(carrier_id, str(carrier.get("name") or ""))
+
+        async def read() -> str | None:
+            try:
+                carrier = await self.client.get_reference("carrier", int(carrier_id))
+            except DataError:
+                return None  # not remembered: a carrier restored in the shop is seen on the next order
+            return str(carrier.get("name") or "")
+
+        return await self._carrier_names.fetch(carrier_id, read) or ""
 
 
 def _order_number(order_id: str) -> int:
