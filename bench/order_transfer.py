@@ -166,8 +166,8 @@ async def main(args: argparse.Namespace) -> None:
         finally:
             server.stop()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\npeak memory of the worker process: {peak_mb:.0f} MB (emulators and driver included; "
-          "the Temporal dev server runs apart)")  # fmt: skip
+    print(f"\npeak memory of the worker process: {peak_mb:.0f} MB (the bench driver and web app included; "
+          "the emulators and the Temporal dev server run apart)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""A benchmark's world: both emulators on loopback, a SQLite store, one connection, a fixed scenario."""
+"""A benchmark's world: both emulators in a process of their own, a SQLite store, one connection, a fixed scenario."""
 
 from __future__ import annotations
 
@@ -13,12 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet
+from emulators import Emulators
 
 from shopbridge.connection_file import apply_connection
-from shopbridge.sandbox import economic, prestashop
-from shopbridge.sandbox.limits import TokenBucket
-from shopbridge.sandbox.registry import RATE_LIMITS
-from shopbridge.sandbox.server import BackgroundServer, serving
 from shopbridge.store import SecretBox, Store
 
 # Buyers and baskets cycle: every third order is from a buyer seen before.
@@ -30,39 +27,35 @@ ERP_CALLS_PER_ORDER = 3  # lookup in booked invoices and in drafts, then the cre
 
 @dataclass
 class World:
-    shop_state: prestashop.PrestaShopState
-    erp_state: economic.EconomicState
-    shop: BackgroundServer
-    erp: BackgroundServer
+    emulators: Emulators
     store: Store
     # Unique per world: transfer ids are workflow ids, and both worlds share one dev server.
     name: str = field(default_factory=lambda: f"bench-{uuid.uuid4().hex[:8]}")
     placed: list[int] = field(default_factory=list)
 
     def connection(self) -> dict[str, Any]:
+        where = self.emulators.where
         return {
             "name": self.name,
-            "shop": {"system": "prestashop", "url": self.shop.url, "key": self.shop_state.api_key},
+            "shop": {"system": "prestashop", "url": where["shop_url"], "key": where["shop_key"]},
             "erp": {
                 "system": "economic",
-                "url": self.erp.url,
-                "app_secret_token": self.erp_state.app_secret_token,
-                "agreement_grant_token": self.erp_state.agreement_grant_token,
+                "url": where["erp_url"],
+                "app_secret_token": where["app_secret_token"],
+                "agreement_grant_token": where["agreement_grant_token"],
             },
             "orders": {"trigger_statuses": ["2"], "document": "invoice"},
         }
 
     def place(self, count: int) -> list[str]:
         start = len(self.placed)
-        for index in range(start, start + count):
-            buyer, basket = BUYERS[index % len(BUYERS)], BASKETS[index % len(BASKETS)]
-            self.placed.append(prestashop.place_order(self.shop_state, customer_email=buyer, lines=basket))
+        wanted = [(BUYERS[i % len(BUYERS)], BASKETS[i % len(BASKETS)]) for i in range(start, start + count)]
+        self.placed += self.emulators.place(wanted)
         return [str(order_id) for order_id in self.placed[start:]]
 
     def refused(self) -> int:
         """429s the emulators answered."""
-        buckets = (self.shop_state.rate_limit, self.erp_state.rate_limit)
-        return sum(bucket.refused for bucket in buckets if bucket is not None)
+        return self.emulators.refused()
 
     def minimum_calls(self) -> tuple[Counter[str], Counter[str]]:
         """What the placed orders needed at least, by purpose, over one connector pair."""
@@ -85,21 +78,17 @@ def order_bound(shop_limit: tuple[int, float], erp_limit: tuple[int, float]) -> 
 
 @contextmanager
 def bench_world(round_trip: float = 0.0, rate_limited: bool = False) -> Iterator[World]:
-    shop_state, erp_state = prestashop.seeded_state(seed=11), economic.seeded_state(seed=11)
-    for state, system in ((shop_state, "prestashop"), (erp_state, "economic")):
-        state.round_trip_seconds = round_trip
-        state.rate_limit = TokenBucket.per_window(*RATE_LIMITS[system]) if rate_limited else None
-    with tempfile.TemporaryDirectory() as data, serving(prestashop.create_app(shop_state)) as shop, serving(
-        economic.create_app(erp_state)
-    ) as erp:
+    emulators = Emulators.start(round_trip, rate_limited)
+    with tempfile.TemporaryDirectory() as data:
         store = Store(f"sqlite:///{Path(data) / 'bench.db'}", SecretBox(Fernet.generate_key()))
         store.migrate()
-        world = World(shop_state, erp_state, shop, erp, store)
+        world = World(emulators, store)
         apply_connection(store, world.connection())
         try:
             yield world
         finally:
             store.close()
+            emulators.stop()
 
 
 def percentile(values: list[float], pct: float) -> float:
