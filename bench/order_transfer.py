@@ -24,10 +24,11 @@ from temporalio.worker import Worker
 from world import World, bench_world, order_bound, percentile
 
 from shopbridge.engine.devserver import DevServer
-from shopbridge.engine.worker import MAX_CONCURRENT_ACTIVITIES, build_worker
+from shopbridge.engine.worker import MAX_CONCURRENT_ACTIVITIES, build_worker, store_url
 from shopbridge.flows.connection import ConnectorPool
 from shopbridge.flows.ids import transfer_id
 from shopbridge.sandbox.registry import RATE_LIMITS
+from shopbridge.store.rate_budget import rate_budget_for
 from shopbridge.web.app import create_app
 
 ROUND_TRIP_SECONDS = 0.08
@@ -147,12 +148,20 @@ def print_throughput(engine: list[float], bare: list[float], latencies: list[flo
 async def paced(client: Client, orders: int) -> None:
     """80 ms round trip on every call, each emulator enforcing its system's limit; shared budget on."""
     with bench_world(round_trip=ROUND_TRIP_SECONDS, rate_limited=True) as world:
-        async with build_worker(client, world.store, "bench-paced"):
+        budget = rate_budget_for(store_url(world.store))
+        pool = ConnectorPool(budget)
+        async with build_worker(client, world.store, "bench-paced", pool):
             rate = await Driver(client, world, "bench-paced").batch(orders)
-        bound = order_bound(RATE_LIMITS["prestashop"], RATE_LIMITS["economic"])
+            shop, erp = await counted_calls(pool, world)
+        await budget.aclose()
+        shop_limit, erp_limit = RATE_LIMITS["prestashop"], RATE_LIMITS["economic"]
+        bound = order_bound(shop_limit, erp_limit)
+        made = min(shop_limit[0] / shop_limit[1] / (sum(shop.values()) / orders),
+                   erp_limit[0] / erp_limit[1] / (sum(erp.values()) / orders))  # fmt: skip
         print(f"\nunder rate limits with a {ROUND_TRIP_SECONDS * 1000:.0f} ms round trip ({orders} orders)")
         print(f"  {rate:.2f} orders/s; the slower side's limit allows {bound:.2f} at the minimum calls per order; "
               f"ratio {rate / bound:.2f} (goal >= 0.9)")  # fmt: skip
+        print(f"  at the calls this run made it allows {made:.2f}: the budget reached {rate / made:.2f} of it")
         print(f"  429s received: {world.refused()} (goal 0)")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -11,8 +12,9 @@ import httpx
 import pytest
 
 from shopbridge.connectors.base import DocumentKind, DocumentRef, DocumentSink
+from shopbridge.connectors.calls import LocalRateBudget
 from shopbridge.connectors.economic import EconomicConnector, EconomicSettings
-from shopbridge.errors import ConfigError, DataError
+from shopbridge.errors import ConfigError, DataError, TransientError
 from shopbridge.sandbox.economic import (
     DEMO_AGREEMENT_GRANT_TOKEN,
     DEMO_APP_SECRET_TOKEN,
@@ -23,6 +25,7 @@ from shopbridge.sandbox.economic import (
     documents_by_reference,
     seeded_state,
 )
+from shopbridge.sandbox.limits import TokenBucket
 
 from ..document_sink_contract import customer, demo_order, order, product, reference_for
 
@@ -244,3 +247,17 @@ async def test_transfers_side_by_side_share_one_lookup_of_a_product(rig: Rig) ->
     found = await asyncio.gather(*(rig.connector.missing_skus(["MUG-01"]) for _ in range(3)))
     assert found == [set(), set(), set()]
     assert [r.url.path for r in rig.requests] == ["/products/MUG-01"]
+
+
+async def test_a_429_keeps_its_retry_after_and_holds_the_agreement_back(rig: Rig) -> None:
+    rig.state.rate_limit = TokenBucket(capacity=1, refill_per_second=0.5)
+    budget = LocalRateBudget()
+    gate = rig.connector.client.gate
+    gate.budget = budget
+    await rig.connector.check()
+    with pytest.raises(TransientError) as refused:
+        await rig.connector.check()
+    assert refused.value.status == 429 and refused.value.retry_after == 2
+    started = time.monotonic()
+    await budget.acquire(gate.account, gate.windows)
+    assert time.monotonic() - started >= 1.5
