@@ -11,7 +11,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from shopbridge.connectors.calls import LocalRateBudget
+from shopbridge.connectors.calls import LocalRateBudget, RateWindow
 from shopbridge.connectors.prestashop import PrestaShopConnector, PrestaShopSettings
 from shopbridge.errors import ConfigError, DataError, TransientError
 from shopbridge.model import OrderLineKind, OrderState, round_cents
@@ -79,6 +79,15 @@ def test_unknown_time_zone_and_tiny_pages_are_refused() -> None:
         PrestaShopSettings(url="https://shop.example", key=KEY, timezone="Europe/Atlantis")
     with pytest.raises(ValidationError):
         PrestaShopSettings(url="https://shop.example", key=KEY, page_size=1)
+
+
+async def test_a_connection_may_lower_the_shops_rate_limit_but_not_raise_it() -> None:
+    http = httpx.AsyncClient()
+    lowered = PrestaShopSettings(url="http://shop.test", key=KEY, rate_limit={"requests": 2, "seconds": 1})
+    assert PrestaShopConnector(lowered, http).client.gate.windows == (RateWindow(requests=2, seconds=1),)
+    raised = PrestaShopSettings(url="http://shop.test", key=KEY, rate_limit={"requests": 50, "seconds": 1})
+    assert PrestaShopConnector(raised, http).client.gate.windows == PrestaShopConnector.published_limits
+    await http.aclose()
 
 
 def test_state_map_values_are_canonical_states() -> None:
