@@ -235,6 +235,9 @@ def sandbox_serve(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 0,
     seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 0,
     orders: Annotated[int, typer.Option(help="Orders to seed (shop emulators).")] = 5,
+    rate_limit: Annotated[
+        bool, typer.Option("--rate-limit", help="Answer 429 beyond the system's published (or chosen) limit.")
+    ] = False,
 ) -> None:
     """Serve one emulator on loopback with seeded data; prints its URL and credentials."""
     import uvicorn
@@ -243,7 +246,7 @@ def sandbox_serve(
     from shopbridge.sandbox.server import free_port
 
     try:
-        emulator = build_emulator(system, seed=seed, orders=orders)
+        emulator = build_emulator(system, seed=seed, orders=orders, rate_limit=rate_limit)
     except LookupError as exc:
         raise _fail(exc) from exc
     port = port or free_port()

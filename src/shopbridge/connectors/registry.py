@@ -6,13 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 from shopbridge.connectors.base import ConnectorSettings, DocumentSink, OrderSource
+from shopbridge.connectors.calls import RateBudget
 from shopbridge.connectors.economic import EconomicConnector, EconomicSettings
 from shopbridge.connectors.hogia import HogiaConnector, HogiaSettings
 from shopbridge.connectors.prestashop import PrestaShopConnector, PrestaShopSettings
 from shopbridge.connectors.starweb import StarwebConnector, StarwebSettings
 from shopbridge.errors import ConfigError
 
-ConnectorFactory = Callable[[Any], Any]
+ConnectorFactory = Callable[..., Any]
 SystemTable = dict[str, tuple[type[ConnectorSettings], ConnectorFactory]]
 
 SHOP_SYSTEMS: SystemTable = {
@@ -44,13 +45,13 @@ def secret_fields(systems: SystemTable, system: str) -> tuple[str, ...]:
     return tuple(getattr(model, "secret_fields", ()))
 
 
-def build_source(values: dict[str, Any]) -> OrderSource:
+def build_source(values: dict[str, Any], budget: RateBudget | None = None) -> OrderSource:
     settings = settings_for(SHOP_SYSTEMS, values)
-    source: OrderSource = SHOP_SYSTEMS[settings.system][1](settings)
+    source: OrderSource = SHOP_SYSTEMS[settings.system][1](settings, budget=budget)
     return source
 
 
-def build_sink(values: dict[str, Any]) -> DocumentSink:
+def build_sink(values: dict[str, Any], budget: RateBudget | None = None) -> DocumentSink:
     settings = settings_for(ERP_SYSTEMS, values)
-    sink: DocumentSink = ERP_SYSTEMS[settings.system][1](settings)
+    sink: DocumentSink = ERP_SYSTEMS[settings.system][1](settings, budget=budget)
     return sink

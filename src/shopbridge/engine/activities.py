@@ -11,7 +11,7 @@ from temporalio import activity
 
 from shopbridge.engine.contracts import OrderRef, PollInput, PollOutput, TransferInput, TransferOutput
 from shopbridge.engine.errors import temporal_errors
-from shopbridge.flows.connection import open_order_flow
+from shopbridge.flows.connection import ConnectorPool, open_order_flow
 from shopbridge.flows.order_polling import poll_orders
 from shopbridge.store import Store
 
@@ -20,14 +20,15 @@ HEARTBEAT_EVERY_SECONDS = 2.0
 
 
 class OrderActivities:
-    """The order flow's steps, over the store the worker was given."""
+    """The order flow's steps, over the store and the connector pool the worker was given."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, connectors: ConnectorPool | None = None) -> None:
         self.store = store
+        self.connectors = connectors
 
     @activity.defn(name="poll_orders")
     async def poll_orders(self, request: PollInput) -> PollOutput:
-        async with temporal_errors(), open_order_flow(self.store, request.connection) as flow:
+        async with temporal_errors(), open_order_flow(self.store, request.connection, self.connectors) as flow:
             result = await poll_orders(flow)
             pending = [OrderRef(request.connection, row.shop, row.order_id) for row in result.pending]
             return PollOutput(seen=result.seen, pending=pending)
@@ -35,7 +36,8 @@ class OrderActivities:
     @activity.defn(name="transfer_order")
     async def transfer_order(self, ref: OrderRef) -> TransferOutput:
         """Admit the order if it is new, then transfer it (one read of the shop order)."""
-        async with heartbeating(), temporal_errors(), open_order_flow(self.store, ref.connection) as flow:
+        opened = open_order_flow(self.store, ref.connection, self.connectors)
+        async with heartbeating(), temporal_errors(), opened as flow:
             outcome = await flow.transfer_order(ref.shop, ref.order_id)
             document = outcome.document
             return TransferOutput(
@@ -51,7 +53,8 @@ class OrderActivities:
     @activity.defn(name="check_strays")
     async def check_strays(self, request: TransferInput) -> int:
         """Remove stray drafts of a transfer whose write was in doubt; the rest is shown."""
-        async with heartbeating(), temporal_errors(), open_order_flow(self.store, request.connection) as flow:
+        opened = open_order_flow(self.store, request.connection, self.connectors)
+        async with heartbeating(), temporal_errors(), opened as flow:
             return len(await flow.check_strays(request.transfer_id))
 
     def all(self) -> list[Callable[..., Any]]:

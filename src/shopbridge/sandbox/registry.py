@@ -6,8 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from shopbridge.sandbox import economic, hogia, prestashop, starweb
+from shopbridge.sandbox.limits import TokenBucket
 
 EMULATED_SYSTEMS = ("prestashop", "economic", "starweb", "hogia")
+# What `--rate-limit` enforces: (requests, seconds), the limit each system's connector keeps to
+# (PrestaShop publishes none; e-conomic publishes no numbers for its token bucket).
+RATE_LIMITS = {"prestashop": (10, 1.0), "economic": (20, 1.0)}
 
 
 @dataclass(frozen=True)
@@ -17,12 +21,19 @@ class Emulator:
     credentials: dict[str, str]
 
 
-def build_emulator(system: str, seed: int = 0, orders: int = 0) -> Emulator:
+def rate_limit_of(system: str) -> TokenBucket:
+    requests, seconds = RATE_LIMITS[system]
+    return TokenBucket.per_window(requests, seconds)
+
+
+def build_emulator(system: str, seed: int = 0, orders: int = 0, rate_limit: bool = False) -> Emulator:
     if system == "prestashop":
         shop = prestashop.seeded_state(seed=seed, orders=orders)
+        shop.rate_limit = rate_limit_of(system) if rate_limit else None
         return Emulator(prestashop.create_app(shop), "/api/", {"webservice key": shop.api_key})
     if system == "economic":
         erp = economic.seeded_state(seed=seed)
+        erp.rate_limit = rate_limit_of(system) if rate_limit else None
         credentials = {"X-AppSecretToken": erp.app_secret_token, "X-AgreementGrantToken": erp.agreement_grant_token}
         return Emulator(economic.create_app(erp), "/", credentials)
     if system == "hogia":

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from decimal import Decimal
 
 import httpx
 import pytest
 
 from shopbridge.connectors.base import DocumentKind, DocumentRef, DocumentSink
+from shopbridge.connectors.calls import LocalRateBudget
 from shopbridge.connectors.economic import EconomicConnector, EconomicSettings
 from shopbridge.connectors.economic.connector import _carries_reference
-from shopbridge.errors import ConfigError, DataError
+from shopbridge.errors import ConfigError, DataError, TransientError
 from shopbridge.sandbox.economic import (
     DEMO_AGREEMENT_GRANT_TOKEN,
     DEMO_APP_SECRET_TOKEN,
     EconomicState,
     add_customer,
+    add_product,
     create_app,
     documents_by_reference,
     seeded_state,
 )
+from shopbridge.sandbox.limits import TokenBucket
 
 from ..document_sink_contract import customer, demo_order, order, product, reference_for
 
@@ -145,10 +151,26 @@ async def test_created_customer_is_stored_with_the_foreign_group_and_eu_zone(rig
     assert stored["country"] == "Sweden"
 
 
-async def test_product_lookups_are_cached_for_the_run(rig: Rig) -> None:
+async def test_a_known_product_is_remembered_and_a_missing_one_is_asked_for_again(rig: Rig) -> None:
     assert await rig.connector.missing_skus(["MUG-01", "NOPE"]) == {"NOPE"}
     assert await rig.connector.missing_skus(["MUG-01", "NOPE", "MUG-01"]) == {"NOPE"}
-    assert len([r for r in rig.requests if r.url.path.startswith("/products/")]) == 2
+    asked = [r.url.path for r in rig.requests if r.url.path.startswith("/products/")]
+    assert asked == ["/products/MUG-01", "/products/NOPE", "/products/NOPE"]
+
+
+async def test_a_product_created_after_a_miss_is_seen_at_once(rig: Rig) -> None:
+    assert await rig.connector.missing_skus(["NEW-01"]) == {"NEW-01"}
+    add_product(rig.state, "NEW-01", "New mug", Decimal("10.00"))
+    assert await rig.connector.missing_skus(["NEW-01"]) == set()
+
+
+async def test_a_refused_document_forgets_its_products_so_the_retry_looks_again(rig: Rig) -> None:
+    assert await rig.connector.missing_skus(["MUG-01"]) == set()
+    del rig.state.tables["products"]["MUG-01"]
+    placed = order([product("MUG-01", "1", "10.00")], order_id="4302")
+    with pytest.raises(DataError):
+        await rig.connector.create_document(placed, "1", DocumentKind.INVOICE, reference_for("4302"))
+    assert rig.connector._product_groups.get("MUG-01") is None
 
 
 async def test_sku_too_long_for_e_conomic_is_missing_without_asking(rig: Rig) -> None:
@@ -220,6 +242,26 @@ async def test_check_against_a_url_that_is_not_e_conomic_is_a_config_error() -> 
     with pytest.raises(ConfigError):
         await rig.connector.check()
     await rig.connector._http.aclose()
+
+
+async def test_transfers_side_by_side_share_one_lookup_of_a_product(rig: Rig) -> None:
+    found = await asyncio.gather(*(rig.connector.missing_skus(["MUG-01"]) for _ in range(3)))
+    assert found == [set(), set(), set()]
+    assert [r.url.path for r in rig.requests] == ["/products/MUG-01"]
+
+
+async def test_a_429_keeps_its_retry_after_and_holds_the_agreement_back(rig: Rig) -> None:
+    rig.state.rate_limit = TokenBucket(capacity=1, refill_per_second=0.5)
+    budget = LocalRateBudget()
+    gate = rig.connector.client.gate
+    gate.budget = budget
+    await rig.connector.check()
+    with pytest.raises(TransientError) as refused:
+        await rig.connector.check()
+    assert refused.value.status == 429 and refused.value.retry_after == 2
+    started = time.monotonic()
+    await budget.acquire(gate.account, gate.windows)
+    assert time.monotonic() - started >= 1.5
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -10,10 +11,12 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
+from shopbridge.connectors.calls import LocalRateBudget, RateWindow
 from shopbridge.connectors.prestashop import PrestaShopConnector, PrestaShopSettings
 from shopbridge.errors import ConfigError, DataError, TransientError
 from shopbridge.model import OrderLineKind, OrderState, round_cents
 from shopbridge.sandbox import catalog, prestashop
+from shopbridge.sandbox.limits import TokenBucket
 
 from .emulated import EmulatedShop
 
@@ -76,6 +79,15 @@ def test_unknown_time_zone_and_tiny_pages_are_refused() -> None:
         PrestaShopSettings(url="https://shop.example", key=KEY, timezone="Europe/Atlantis")
     with pytest.raises(ValidationError):
         PrestaShopSettings(url="https://shop.example", key=KEY, page_size=1)
+
+
+async def test_a_connection_may_lower_the_shops_rate_limit_but_not_raise_it() -> None:
+    http = httpx.AsyncClient()
+    lowered = PrestaShopSettings(url="http://shop.test", key=KEY, rate_limit={"requests": 2, "seconds": 1})
+    assert PrestaShopConnector(lowered, http).client.gate.windows == (RateWindow(requests=2, seconds=1),)
+    raised = PrestaShopSettings(url="http://shop.test", key=KEY, rate_limit={"requests": 50, "seconds": 1})
+    assert PrestaShopConnector(raised, http).client.gate.windows == PrestaShopConnector.published_limits
+    await http.aclose()
 
 
 def test_state_map_values_are_canonical_states() -> None:
@@ -181,6 +193,36 @@ async def test_countries_currency_and_carrier_are_fetched_once_per_connector(sho
     for resource in ("countries", "currencies", "carriers"):
         assert sum(request.url.path.startswith(f"/api/{resource}/") for request in seen) == 1
     assert sum(request.url.path.startswith("/api/customers/") for request in seen) == 2
+
+
+async def test_reference_data_is_read_again_once_its_time_is_up(shop: EmulatedShop) -> None:
+    first, second = shop.place(MORNING), shop.place(MORNING)
+    seen: list[httpx.Request] = []
+    connector = shop.in_process(seen=seen, reference_ttl_seconds=0)
+    await connector.get_order(first)
+    await connector.get_order(second)
+    assert sum(request.url.path.startswith("/api/currencies/") for request in seen) == 2
+
+
+async def test_an_order_shipped_and_billed_to_one_address_reads_it_once(shop: EmulatedShop) -> None:
+    seen: list[httpx.Request] = []
+    order = await shop.in_process(seen=seen).get_order(shop.place(MORNING))
+    assert order.billing_address == order.shipping_address
+    assert sum(request.url.path.startswith("/api/addresses/") for request in seen) == 1
+
+
+async def test_a_429_is_transient_with_its_retry_after_and_holds_the_account_back(shop: EmulatedShop) -> None:
+    shop.state.rate_limit = TokenBucket(capacity=1, refill_per_second=0.5)
+    budget = LocalRateBudget()
+    connector = shop.in_process(rate_limit={"requests": 100, "seconds": 1})
+    connector.client.gate.budget = budget
+    await connector.check()
+    with pytest.raises(TransientError) as refused:
+        await connector.check()
+    assert refused.value.status == 429 and refused.value.retry_after == 2
+    started = time.monotonic()
+    await budget.acquire(connector.client.gate.account, connector.client.gate.windows)
+    assert time.monotonic() - started >= 1.5
 
 
 async def test_state_map_of_the_connection_decides_the_canonical_state(shop: EmulatedShop) -> None:

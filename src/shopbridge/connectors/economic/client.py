@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import httpx
 
+from shopbridge.connectors.calls import CallGate
 from shopbridge.connectors.economic.paging import MAX_PAGE_SIZE, NextPageLinks
 from shopbridge.errors import ConfigError, ShopBridgeError, TransientError, error_for_status
 
@@ -138,8 +139,10 @@ class EconomicClient:
         app_secret_token: str,
         agreement_grant_token: str,
         page_size: int = MAX_PAGE_SIZE,
+        gate: CallGate | None = None,
     ) -> None:
         self._http = http
+        self.gate = gate if gate is not None else CallGate("economic", ())
         self.page_size = page_size
         self._base_url = base_url.rstrip("/")
         self._secrets = tuple(secret for secret in (app_secret_token, agreement_grant_token) if secret)
@@ -150,29 +153,29 @@ class EconomicClient:
         }
 
     async def get_self(self) -> dict[str, Any]:
-        return await self._request("GET", "/self")
+        return await self._request("GET", "/self", purpose="get_self")
 
     async def iter_collection(
-        self, path: str, filter: str | None = None, sort: str | None = None
+        self, path: str, filter: str | None = None, sort: str | None = None, purpose: str = "list"
     ) -> AsyncIterator[dict[str, Any]]:
         """Every item of a collection, page after page until `nextPage` is absent (spec §3)."""
         pages = NextPageLinks(self.page_size, filter, sort)
         while pages.params is not None:
-            payload = await self._request("GET", path, params=pages.params)
+            payload = await self._request("GET", path, params=pages.params, purpose=purpose)
             for item in payload.get("collection") or []:
                 yield item
             pages.advance(payload)
 
     async def find_customers(self, filter: str) -> list[dict[str, Any]]:
-        return [item async for item in self.iter_collection("/customers", filter=filter)]
+        return [item async for item in self.iter_collection("/customers", filter, purpose="find_customers")]
 
     async def create_customer(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return await self._request("POST", "/customers", body=body)
+        return await self._request("POST", "/customers", body=body, purpose="create_customer")
 
     async def get_product(self, number: str) -> dict[str, Any] | None:
         """The product, or None when e-conomic has none with that number."""
         try:
-            return await self._request("GET", f"/products/{encode_product_number(number)}")
+            return await self._request("GET", f"/products/{encode_product_number(number)}", purpose="get_product")
         except ShopBridgeError as error:
             if error.status == 404:
                 return None
@@ -181,32 +184,33 @@ class EconomicClient:
     async def get_customer(self, number: int) -> dict[str, Any] | None:
         """The customer, or None when e-conomic has none with that number (deleted or merged)."""
         try:
-            return await self._request("GET", f"/customers/{number}")
+            return await self._request("GET", f"/customers/{number}", purpose="get_customer")
         except ShopBridgeError as error:
             if error.status == 404:
                 return None
             raise
 
     async def delete_document(self, collection: str, number: int) -> None:
-        await self._request("DELETE", f"/{collection.strip('/')}/{number}")
+        await self._request("DELETE", f"/{collection.strip('/')}/{number}", purpose="delete_document")
 
     async def create_order_draft(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return await self._request("POST", "/orders/drafts", body=body)
+        return await self._request("POST", "/orders/drafts", body=body, purpose="create_order_draft")
 
     async def create_invoice_draft(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return await self._request("POST", "/invoices/drafts", body=body)
+        return await self._request("POST", "/invoices/drafts", body=body, purpose="create_invoice_draft")
 
     async def book_invoice(self, draft_number: int, book_with_number: int | None = None) -> dict[str, Any]:
         """Book a draft invoice (spec §6, booking request body)."""
         body: dict[str, Any] = {"draftInvoice": {"draftInvoiceNumber": draft_number}}
         if book_with_number is not None:
             body["bookWithNumber"] = book_with_number
-        return await self._request("POST", "/invoices/booked", body=body)
+        return await self._request("POST", "/invoices/booked", body=body, purpose="book_invoice")
 
     async def find_documents(self, collection: str, reference: str) -> list[dict[str, Any]]:
         """Documents in `collection` (e.g. `invoices/booked`) whose `references.other` is `reference`."""
         filter = f"references.other$eq:{escape_filter_value(reference)}"
-        return [item async for item in self.iter_collection(f"/{collection.strip('/')}", filter=filter)]
+        path = f"/{collection.strip('/')}"
+        return [item async for item in self.iter_collection(path, filter, purpose="find_documents")]
 
     async def _request(
         self,
@@ -214,13 +218,16 @@ class EconomicClient:
         path: str,
         params: Mapping[str, str] | None = None,
         body: Mapping[str, Any] | None = None,
+        purpose: str = "call",
     ) -> dict[str, Any]:
+        """The only call into httpx: counted, paced by the account's budget, errors mapped."""
         operation = f"{method} {path}"
         headers = dict(self._headers)
         content = None
         if body is not None:
             content = dump_json(body)
             headers["Content-Type"] = "application/json"
+        await self.gate.enter(purpose)
         try:
             response = await self._http.request(
                 method, self._base_url + path, params=params, content=content, headers=headers
@@ -229,7 +236,10 @@ class EconomicClient:
             raise self._transport_error(error, operation) from None
         logger.debug("e-conomic %s -> %s", operation, response.status_code)
         if response.status_code >= 400:
-            raise self._status_error(response, operation)
+            refusal = self._status_error(response, operation)
+            if response.status_code == 429:
+                await self.gate.refused(getattr(refusal, "retry_after", None))
+            raise refusal
         return self._payload(response, operation)
 
     def _transport_error(self, error: Exception, operation: str) -> ShopBridgeError:

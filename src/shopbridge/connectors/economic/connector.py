@@ -10,6 +10,8 @@ import httpx
 from pydantic import SecretStr
 
 from shopbridge.connectors.base import Capabilities, ConnectorSettings, DocumentKind, DocumentRef
+from shopbridge.connectors.cache import TimedCache
+from shopbridge.connectors.calls import CallGate, RateBudget, RateWindow, account_key, effective_windows
 from shopbridge.connectors.economic.client import EconomicClient, escape_filter_value
 from shopbridge.connectors.economic.translate import (
     SYSTEM,
@@ -21,6 +23,8 @@ from shopbridge.errors import ConfigError, DataError
 from shopbridge.model import Customer, Order, OrderLineKind
 
 PRODUCT_NUMBER_MAX = 25  # spec §6 products: productNumber is 1..25 characters
+# A product's group rarely changes; one deleted since is caught by the create and forgotten.
+PRODUCT_TTL_SECONDS = 3600.0
 DRAFT_COLLECTION_OF_KIND = {"draft_invoice": "invoices/drafts", "order": "orders/drafts"}
 
 
@@ -55,6 +59,8 @@ class EconomicSettings(ConnectorSettings):
     # e-conomic has no idempotency key; under load a POST that timed out on our side can commit
     # seconds later, and a new document reaches filtered lists later still.
     commit_lag_seconds: float = 10.0
+    # Lowers the budget below the connector's default (`[erp.rate_limit] requests, seconds`).
+    rate_limit: RateWindow | None = None
     secret_fields: ClassVar[tuple[str, ...]] = ("app_secret_token", "agreement_grant_token")
 
 
@@ -77,20 +83,27 @@ class EconomicConnector:
         DocumentKind.INVOICE: "invoices/drafts",
     }
 
-    def __init__(self, settings: EconomicSettings, http: httpx.AsyncClient | None = None) -> None:
+    # Spec §5: fair use is 50,000 calls per agreement a day; the token bucket rolled out in 2025
+    # publishes no numbers, so twenty calls a second is our own choice beneath it.
+    published_limits: ClassVar[tuple[RateWindow, ...]] = (
+        RateWindow(requests=20, seconds=1),
+        RateWindow(requests=50_000, seconds=86_400),
+    )
+
+    def __init__(
+        self, settings: EconomicSettings, http: httpx.AsyncClient | None = None, budget: RateBudget | None = None
+    ) -> None:
         self.settings = settings
         self._owns_http = http is None
         self._http = http if http is not None else httpx.AsyncClient(timeout=settings.timeout_seconds)
-        self.client = EconomicClient(
-            self._http,
-            settings.url,
-            settings.app_secret_token.get_secret_value(),
-            settings.agreement_grant_token.get_secret_value(),
-            page_size=settings.page_size,
-        )
         self.settle_seconds = settings.timeout_seconds + settings.commit_lag_seconds
-        # Product number → product group, or None when e-conomic has no such product.
-        self._product_groups: dict[str, int | None] = {}
+        secret, grant = settings.app_secret_token.get_secret_value(), settings.agreement_grant_token.get_secret_value()
+        windows = effective_windows(self.published_limits, settings.rate_limit)
+        gate = CallGate(account_key(SYSTEM, settings.url, secret, grant), windows, budget)
+        self.client = EconomicClient(self._http, settings.url, secret, grant, page_size=settings.page_size, gate=gate)
+        # Product number → product group of products known to exist. A missing product is never
+        # remembered, so a product created after a parked order is seen on its retry at once.
+        self._product_groups: TimedCache[str, int] = TimedCache(PRODUCT_TTL_SECONDS)
 
     async def check(self) -> None:
         """`GET /self` (spec §2); any answer but agreement info means the connection is set up wrong."""
@@ -142,10 +155,15 @@ class EconomicConnector:
             order, _customer_number(customer_id), reference, self.settings, await self._groups_for(order)
         )
         collection = self.draft_collections[kind]
-        if kind is DocumentKind.INVOICE:
-            created = await self.client.create_invoice_draft(body)
-        else:
-            created = await self.client.create_order_draft(body)
+        try:
+            if kind is DocumentKind.INVOICE:
+                created = await self.client.create_invoice_draft(body)
+            else:
+                created = await self.client.create_order_draft(body)
+        except DataError:
+            # A product deleted since we saw it is read again on the retry.
+            self._forget_products(order)
+            raise
         return document_ref_from_economic(collection, created)
 
     async def book_invoice(self, document: DocumentRef) -> DocumentRef:
@@ -169,9 +187,11 @@ class EconomicConnector:
             await self._http.aclose()
 
     async def _product_group(self, number: str) -> int | None:
-        if number not in self._product_groups:
-            self._product_groups[number] = await self._fetch_product_group(number)
-        return self._product_groups[number]
+        return await self._product_groups.fetch(number, lambda: self._fetch_product_group(number))
+
+    def _forget_products(self, order: Order) -> None:
+        for number in {line.sku for line in order.lines} | {number for _, number in self._configured_products(order)}:
+            self._product_groups.forget(number)
 
     async def _fetch_product_group(self, number: str) -> int | None:
         if not number or len(number) > PRODUCT_NUMBER_MAX:
@@ -188,11 +208,18 @@ class EconomicConnector:
         missing = await self.missing_skus(skus)
         if missing:
             raise DataError(f"e-conomic has no product for SKU {', '.join(sorted(missing))}", system=SYSTEM)
+        groups: dict[str, int] = {}
+        for sku in skus:
+            groups[sku] = await self._product_group(sku) or 0
         for product_kind, number in self._configured_products(order):
-            if await self._product_group(number) is None:
+            group = await self._product_group(number)
+            if group is None:
                 raise ConfigError(f"the {product_kind} product {number!r} does not exist in e-conomic", system=SYSTEM)
-        await self._product_group(self.settings.rounding_product)
-        return {number: group for number, group in self._product_groups.items() if group is not None}
+            groups[number] = group
+        rounding = await self._product_group(self.settings.rounding_product)
+        if rounding is not None:
+            groups[self.settings.rounding_product] = rounding
+        return groups
 
     def _configured_products(self, order: Order) -> list[tuple[str, str]]:
         by_kind = {

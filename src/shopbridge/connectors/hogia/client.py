@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from shopbridge.connectors.calls import CallGate
 from shopbridge.connectors.hogia.paging import MAX_PAGE_SIZE, PageNumbers
 from shopbridge.errors import ConfigError, ShopBridgeError, TransientError, error_for_status
 
@@ -99,8 +100,10 @@ class HogiaClient:
         organization_id: str,
         api_version: str = API_VERSION,
         page_size: int = MAX_PAGE_SIZE,
+        gate: CallGate | None = None,
     ) -> None:
         self._http = http
+        self.gate = gate if gate is not None else CallGate(SYSTEM, ())
         self._api = f"{base_url.rstrip('/')}/{organization_id}"
         self._token_url = token_url
         self._credentials = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret}
@@ -189,13 +192,16 @@ class HogiaClient:
         data: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
-        """Every request to Hogia goes through here (the hook for a shared rate budget)."""
+        """Every request to Hogia goes through here, counted and paced by the shared rate budget."""
+        await self.gate.enter(operation)
         try:
             response = await self._http.request(method, url, params=params, content=content, data=data,
                                                 headers=headers)  # fmt: skip
         except (httpx.HTTPError, httpx.InvalidURL) as error:
             raise self._transport_error(error, operation) from None
         logger.debug("hogia %s -> %s", operation, response.status_code)
+        if response.status_code == 429:
+            await self.gate.refused(retry_after_seconds(response.headers.get("retry-after")))
         return response
 
     def _payload(self, response: httpx.Response, operation: str) -> dict[str, Any]:

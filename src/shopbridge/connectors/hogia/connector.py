@@ -11,6 +11,7 @@ import httpx
 from pydantic import SecretStr, field_validator, model_validator
 
 from shopbridge.connectors.base import Capabilities, ConnectorSettings, DocumentKind, DocumentRef
+from shopbridge.connectors.calls import CallGate, RateBudget, RateWindow, account_key, effective_windows
 from shopbridge.connectors.hogia.client import API_VERSION, HogiaClient
 from shopbridge.connectors.hogia.translate import (
     ARTICLE_NUMBER_MAX,
@@ -32,6 +33,8 @@ PRODUCTION_URL = "https://api.hogia.se"
 PRODUCTION_TOKEN_URL = "https://id.hogia.se/connect/token"  # spec §2, Auth
 _RANK = {BOOKED: 0, DRAFT: 1}  # the document to keep first: booked before draft
 
+LISTING_LAG_SECONDS = 3.0
+
 
 class HogiaSettings(ConnectorSettings):
     """How to reach one Hogia organisation and which fee articles to book order amounts on."""
@@ -51,6 +54,8 @@ class HogiaSettings(ConnectorSettings):
     rounding_tolerance: Decimal = Decimal("1.00")
     page_size: int = 500
     timeout_seconds: float = 30.0
+    # Lowers the budget below the connector's default (`[erp.rate_limit] requests, seconds`).
+    rate_limit: RateWindow | None = None
     secret_fields: ClassVar[tuple[str, ...]] = ("client_secret",)
 
     @field_validator("client_id")
@@ -94,19 +99,26 @@ class HogiaConnector:
 
     system: ClassVar[str] = SYSTEM
     capabilities: ClassVar[Capabilities] = Capabilities(documents=frozenset({DocumentKind.INVOICE}))
-    # Hogia answers a create with the whole invoice and lists it at once in the emulator; how soon a
-    # lost write shows in the real API's lists is unknown, so allow a few seconds.
-    settle_seconds: ClassVar[float] = 3.0
+    # Hogia answers 429 but publishes no numbers (spec "Pagination, limits, errors"); 10 a second
+    # is a guess that a connection may lower.
+    published_limits: ClassVar[tuple[RateWindow, ...]] = (RateWindow(requests=10, seconds=1),)
 
-    def __init__(self, settings: HogiaSettings, http: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, settings: HogiaSettings, http: httpx.AsyncClient | None = None, budget: RateBudget | None = None
+    ) -> None:
         self.settings = settings
         self._owns_http = http is None
         self._http = http if http is not None else httpx.AsyncClient(timeout=settings.timeout_seconds)
+        secret = settings.client_secret.get_secret_value()
+        windows = effective_windows(self.published_limits, settings.rate_limit)
+        gate = CallGate(account_key(SYSTEM, settings.url, settings.client_id, secret), windows, budget)
         self.client = HogiaClient(
-            self._http, settings.url, settings.resolved_token_url(), settings.client_id,
-            settings.client_secret.get_secret_value(), str(settings.organization_id), settings.api_version,
-            settings.page_size,
+            self._http, settings.url, settings.resolved_token_url(), settings.client_id, secret,
+            str(settings.organization_id), settings.api_version, settings.page_size, gate=gate,
         )  # fmt: skip
+        # How soon a lost write shows in the real API's lists is unknown: the request's own timeout
+        # plus a few seconds.
+        self.settle_seconds = settings.timeout_seconds + LISTING_LAG_SECONDS
         self._articles: dict[str, bool] = {}  # article number → whether Hogia has it
         self._vat_codes: list[VatCode] | None = None
 

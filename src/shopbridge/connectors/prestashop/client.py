@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 from lxml import etree
 
+from shopbridge.connectors.calls import CallGate
 from shopbridge.errors import ConfigError, DataError, ShopBridgeError, TransientError, error_for_status
 
 SYSTEM = "prestashop"
@@ -26,14 +27,18 @@ Params = Mapping[str, str]
 ORDER_SUMMARY_DISPLAY = "[id,current_state,date_upd,id_shop]"
 ORDER_SORT = "[date_upd_ASC,id_ASC]"
 REMOTE_MESSAGE_LIMIT = 300
+REFERENCE_RESOURCES = {"country": "countries", "currency": "currencies", "carrier": "carriers"}
 _SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 class PrestaShopClient:
     """Calls `{shop}/api/` with Basic auth (key as user, empty password) and JSON output."""
 
-    def __init__(self, http: httpx.AsyncClient, base_url: str, key: str, shop_id: int | None = None) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, base_url: str, key: str, shop_id: int | None = None, gate: CallGate | None = None
+    ) -> None:
         self._http = http
+        self.gate = gate if gate is not None else CallGate(SYSTEM, ())
         self._base_url = base_url if base_url.endswith("/") else base_url + "/"
         self._auth = httpx.BasicAuth(key, "")
         self._key = key
@@ -100,6 +105,10 @@ class PrestaShopClient:
     async def get_carrier(self, carrier_id: int) -> Payload:
         return await self._get_entity("carriers", "carrier", carrier_id)
 
+    async def get_reference(self, node: str, record_id: int) -> Payload:
+        """One record of reference data by its node name: `country`, `currency` or `carrier`."""
+        return await self._get_entity(REFERENCE_RESOURCES[node], node, record_id)
+
     # --- the wire ---
 
     async def _get_entity(self, resource: str, node: str, entity_id: int) -> Payload:
@@ -110,11 +119,12 @@ class PrestaShopClient:
         return self._json(response, operation)
 
     async def _send(self, method: str, path: str, operation: str, params: Params, body: bytes | None) -> httpx.Response:
-        """The only call into httpx: every failure leaves here as a ShopBridgeError."""
+        """The only call into httpx: counted by purpose, paced by the account's budget, errors mapped."""
         query = {"output_format": "JSON", **params}
         if self._shop_id is not None:
             query["id_shop"] = str(self._shop_id)
         headers = {"Content-Type": "text/xml"} if body is not None else {}
+        await self.gate.enter(operation)
         try:
             response = await self._http.request(
                 method, self._base_url + path, params=query, content=body, headers=headers, auth=self._auth
@@ -126,7 +136,10 @@ class PrestaShopClient:
             message = self._scrub(f"{method} {path} failed: {type(exc).__name__}: {exc}")
             raise TransientError(message, SYSTEM, operation) from exc
         if not response.is_success:
-            raise self._status_error(response, method, path, operation)
+            error = self._status_error(response, method, path, operation)
+            if response.status_code == 429:
+                await self.gate.refused(getattr(error, "retry_after", None))
+            raise error
         return response
 
     def _status_error(self, response: httpx.Response, method: str, path: str, operation: str) -> ShopBridgeError:

@@ -14,6 +14,8 @@ import httpx
 from pydantic import ConfigDict, Field, SecretStr, field_validator
 
 from shopbridge.connectors.base import Capabilities, ConnectorSettings, OrderSummary
+from shopbridge.connectors.cache import TimedCache
+from shopbridge.connectors.calls import CallGate, RateBudget, RateWindow, account_key, effective_windows
 from shopbridge.connectors.prestashop.client import PrestaShopClient
 from shopbridge.connectors.prestashop.paging import MIN_PAGE_SIZE, OverlappingOffsetPaging
 from shopbridge.connectors.prestashop.translate import (
@@ -45,6 +47,11 @@ class PrestaShopSettings(ConnectorSettings):
     page_size: int = Field(default=100, ge=MIN_PAGE_SIZE, le=1000)
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     state_map: dict[str, OrderState] = {}
+    # Lowers the budget below the connector's default (`[shop.rate_limit] requests, seconds`).
+    rate_limit: RateWindow | None = None
+    # Currencies, carriers and countries change rarely: an hour-old copy is good enough for labels
+    # and ISO codes, and an id not seen yet is always read at once.
+    reference_ttl_seconds: float = Field(default=3600.0, ge=0)
     secret_fields: ClassVar[tuple[str, ...]] = ("key",)
 
     @field_validator("url")
@@ -95,16 +102,24 @@ class PrestaShopConnector:
     system: ClassVar[str] = "prestashop"
     capabilities: ClassVar[Capabilities] = Capabilities(variants=True, price_lists=True, multishop=True)
     cursor_field: ClassVar[str] = "date_upd"
+    # PrestaShop publishes no limit: the shop is self-hosted, often on a small shared host. Ten
+    # calls a second keeps a transfer fast while leaving the shop's own visitors room.
+    published_limits: ClassVar[tuple[RateWindow, ...]] = (RateWindow(requests=10, seconds=1),)
 
-    def __init__(self, settings: PrestaShopSettings, http: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, settings: PrestaShopSettings, http: httpx.AsyncClient | None = None, budget: RateBudget | None = None
+    ) -> None:
         self.settings = settings
         self._owns_http = http is None
         self._http = http if http is not None else httpx.AsyncClient(timeout=settings.timeout_seconds)
         key = settings.key.get_secret_value()
-        self.client = PrestaShopClient(self._http, settings.url, key, settings.shop_id)
-        self._country_iso: dict[str, str] = {}
-        self._currency_iso: dict[str, str] = {}
-        self._carrier_names: dict[str, str] = {}
+        windows = effective_windows(self.published_limits, settings.rate_limit)
+        gate = CallGate(account_key(SYSTEM, settings.url, key), windows, budget)
+        self.client = PrestaShopClient(self._http, settings.url, key, settings.shop_id, gate)
+        ttl = settings.reference_ttl_seconds
+        self._country_iso: TimedCache[str, str] = TimedCache(ttl)
+        self._currency_iso: TimedCache[str, str] = TimedCache(ttl)
+        self._carrier_names: TimedCache[str, str] = TimedCache(ttl)
 
     async def check(self) -> None:
         """Read one order id: proves the URL, the key and its right to read orders."""
@@ -169,33 +184,38 @@ class PrestaShopConnector:
             customer_id = int(identifier(order, "id_customer"))
             delivery_id = int(identifier(order, "id_address_delivery"))
             invoice_id = int(identifier(order, "id_address_invoice"))
-        details, customer, delivery, invoice = await asyncio.gather(
+        # Most orders ship and bill to one address: read it once.
+        addresses = list(dict.fromkeys((delivery_id, invoice_id)))
+        details, customer, read = await asyncio.gather(
             self.client.list_order_details(number),
             self.client.get_customer(customer_id),
-            self.client.get_address(delivery_id),
-            self.client.get_address(invoice_id),
+            asyncio.gather(*(self.client.get_address(address_id) for address_id in addresses)),
         )
-        return OrderRecords(details, customer, delivery, invoice)
+        by_id = dict(zip(addresses, read, strict=True))
+        return OrderRecords(details, customer, by_id[delivery_id], by_id[invoice_id])
 
     async def _countries(self, *addresses: Payload) -> dict[str, str]:
-        """ISO codes of the addresses' countries, each fetched once per connector."""
+        """ISO codes of the addresses' countries, each read when unknown or stale."""
+        codes: dict[str, str] = {}
         for address in addresses:
             with reading("address"):
                 country_id = identifier(address, "id_country")
-            if country_id != "0" and country_id not in self._country_iso:
-                country = await self.client.get_country(int(country_id))
-                with reading(f"country {country_id}"):
-                    self._country_iso[country_id] = text(country, "iso_code")
-        return self._country_iso
+            if country_id != "0":
+                codes[country_id] = await self._iso_code(self._country_iso, "country", country_id)
+        return codes
 
     async def _currency(self, order: Payload) -> str:
         with reading(""):
             currency_id = identifier(order, "id_currency")
-        if currency_id not in self._currency_iso:
-            currency = await self.client.get_currency(int(currency_id))
-            with reading(f"currency {currency_id}"):
-                self._currency_iso[currency_id] = text(currency, "iso_code")
-        return self._currency_iso[currency_id]
+        return await self._iso_code(self._currency_iso, "currency", currency_id)
+
+    async def _iso_code(self, cache: TimedCache[str, str], node: str, record_id: str) -> str:
+        async def read() -> str:
+            record = await self.client.get_reference(node, int(record_id))
+            with reading(f"{node} {record_id}"):
+                return text(record, "iso_code")
+
+        return await cache.fetch(record_id, read) or ""
 
     async def _carrier(self, order: Payload) -> str:
         """The carrier's name, only a label: a deleted or unreadable carrier leaves it empty."""
@@ -203,13 +223,15 @@ class PrestaShopConnector:
             carrier_id = identifier(order, "id_carrier")
         if carrier_id == "0":
             return ""
-        if carrier_id not in self._carrier_names:
+
+        async def read() -> str | None:
             try:
-                carrier = await self.client.get_carrier(int(carrier_id))
+                carrier = await self.client.get_reference("carrier", int(carrier_id))
             except DataError:
-                return ""
-            self._carrier_names[carrier_id] = str(carrier.get("name") or "")
-        return self._carrier_names[carrier_id]
+                return None  # not remembered: a carrier restored in the shop is seen on the next order
+            return str(carrier.get("name") or "")
+
+        return await self._carrier_names.fetch(carrier_id, read) or ""
 
 
 def _order_number(order_id: str) -> int:

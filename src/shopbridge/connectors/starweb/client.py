@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from shopbridge.connectors.calls import CallGate
 from shopbridge.errors import ConfigError, DataError, ShopBridgeError, TransientError, error_for_status
 
 SYSTEM = "starweb"
@@ -44,8 +45,11 @@ class AccessToken:
 class StarwebClient:
     """Calls `{shop}/api/v2` with a Bearer token from `POST /token`."""
 
-    def __init__(self, http: httpx.AsyncClient, base_url: str, client_id: str, client_secret: str) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, base_url: str, client_id: str, client_secret: str, gate: CallGate | None = None
+    ) -> None:
         self._http = http
+        self.gate = gate if gate is not None else CallGate(SYSTEM, ())
         self._base_url = base_url.rstrip("/") + "/"
         self._client_id = client_id
         self._secret = client_secret
@@ -107,6 +111,7 @@ class StarwebClient:
         headers = {"Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        await self.gate.enter(operation)
         try:
             response = await self._http.request(
                 method, self._base_url + path, params=params, data=form, headers=headers
@@ -118,7 +123,10 @@ class StarwebClient:
             message = self._scrub(f"{method} {path} failed: {type(exc).__name__}: {exc}")
             raise TransientError(message, SYSTEM, operation) from exc
         if not response.is_success:
-            raise self._status_error(response, method, path, operation)
+            error = self._status_error(response, method, path, operation)
+            if response.status_code == 429:
+                await self.gate.refused(getattr(error, "retry_after", None))
+            raise error
         return response
 
     def _status_error(self, response: httpx.Response, method: str, path: str, operation: str) -> ShopBridgeError:

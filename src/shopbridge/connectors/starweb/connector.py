@@ -12,6 +12,7 @@ import httpx
 from pydantic import ConfigDict, Field, SecretStr, field_validator
 
 from shopbridge.connectors.base import Capabilities, ConnectorSettings, OrderSummary
+from shopbridge.connectors.calls import CallGate, RateBudget, RateWindow, account_key, effective_windows
 from shopbridge.connectors.starweb.client import StarwebClient
 from shopbridge.connectors.starweb.paging import NewestFirstPaging, read_page
 from shopbridge.connectors.starweb.translate import identifier, order_from_starweb, reading, summary_from_starweb
@@ -36,6 +37,8 @@ class StarwebSettings(ConnectorSettings):
     shop_code: str | None = Field(default=None, min_length=1, max_length=64)
     timezone: str = "Europe/Stockholm"
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    # Lowers the budget below the connector's default (`[shop.rate_limit] requests, seconds`).
+    rate_limit: RateWindow | None = None
     state_map: dict[str, OrderState] = {}
     secret_fields: ClassVar[tuple[str, ...]] = ("client_secret",)
 
@@ -76,13 +79,19 @@ class StarwebConnector:
     system: ClassVar[str] = "starweb"
     capabilities: ClassVar[Capabilities] = Capabilities(variants=True, price_lists=True, webhooks=True)
     cursor_field: ClassVar[str] = "modifiedAt"
+    # Starweb's published limit: 1,000 requests per minute per shop (spec §2 rate limits).
+    published_limits: ClassVar[tuple[RateWindow, ...]] = (RateWindow(requests=1000, seconds=60),)
 
-    def __init__(self, settings: StarwebSettings, http: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, settings: StarwebSettings, http: httpx.AsyncClient | None = None, budget: RateBudget | None = None
+    ) -> None:
         self.settings = settings
         self._owns_http = http is None
         self._http = http if http is not None else httpx.AsyncClient(timeout=settings.timeout_seconds)
         secret = settings.client_secret.get_secret_value()
-        self.client = StarwebClient(self._http, settings.url, settings.client_id, secret)
+        windows = effective_windows(self.published_limits, settings.rate_limit)
+        gate = CallGate(account_key(SYSTEM, settings.url, settings.client_id, secret), windows, budget)
+        self.client = StarwebClient(self._http, settings.url, settings.client_id, secret, gate=gate)
         self._shop_code = settings.shop_code
 
     async def check(self) -> None:

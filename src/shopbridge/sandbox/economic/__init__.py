@@ -6,11 +6,11 @@ from shopbridge.sandbox.economic.state import (
     DEMO_AGREEMENT_GRANT_TOKEN,
     DEMO_APP_SECRET_TOKEN,
     EconomicState,
-    TokenBucket,
     documents_by_reference,
     find_document,
     get_document,
 )
+from shopbridge.sandbox.limits import TokenBucket
 
 __all__ = [
     "DEMO_AGREEMENT_GRANT_TOKEN",

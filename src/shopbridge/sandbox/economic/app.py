@@ -32,13 +32,14 @@ Choices made where the spec is uncertain or silent:
 - Customers and products referenced by a document cannot be deleted (400).
 - Rate limiting: an optional token bucket on the state (off by default) answers 429 with a
   whole-second `Retry-After`; every authorised call is also counted per UTC day (fair use).
+  The real bucket's numbers are unpublished; `sandbox serve economic --rate-limit` uses 20 per
+  second, the limit the connector keeps to. `round_trip_seconds` delays every answer (benchmarks).
 """
 
 from __future__ import annotations
 
 import hmac
 import json
-import math
 from collections.abc import Awaitable, Callable
 from datetime import UTC
 
@@ -81,6 +82,7 @@ from shopbridge.sandbox.economic.state import (
     hide_new_records,
 )
 from shopbridge.sandbox.faults import ASGIApp, FaultInjectionMiddleware
+from shopbridge.sandbox.limits import RoundTripMiddleware, retry_after_header
 
 READ_ONLY_DEMO_TOKEN = "demo"
 STATE_PATH = "/_sandbox/state"
@@ -97,8 +99,7 @@ def _endpoint(state: EconomicState, handler: Handler, collection: Collection | N
             _authorise(state, request)
             wait = state.rate_limit.take() if state.rate_limit else 0.0
             if wait:
-                headers = {"Retry-After": str(max(1, math.ceil(wait)))}
-                return error_response(state, ApiError(429, ""), headers)
+                return error_response(state, ApiError(429, ""), retry_after_header(wait))
             day = state.clock().astimezone(UTC).date().isoformat()
             state.calls_by_day[day] = state.calls_by_day.get(day, 0) + 1
             if request.method != "POST":
@@ -171,4 +172,5 @@ def create_app(state: EconomicState) -> ASGIApp:
     def fault_body(status: int) -> tuple[bytes, str]:
         return json.dumps(error_payload(state, status)).encode(), "application/json"
 
-    return FaultInjectionMiddleware(app, state.faults, error_body=fault_body)
+    faulty = FaultInjectionMiddleware(app, state.faults, error_body=fault_body)
+    return RoundTripMiddleware(faulty, lambda: state.round_trip_seconds)

@@ -15,6 +15,7 @@ from shopbridge.sandbox.economic.documents import validate_customer, validate_pr
 from shopbridge.sandbox.economic.errors import VALIDATION_HINT, ApiError
 from shopbridge.sandbox.economic.query import REFERENCE_KEYS, Json
 from shopbridge.sandbox.faults import FaultPlan
+from shopbridge.sandbox.limits import TokenBucket
 
 DEMO_APP_SECRET_TOKEN = "shopbridge-demo-app-secret"
 DEMO_AGREEMENT_GRANT_TOKEN = "shopbridge-demo-agreement-grant"
@@ -64,31 +65,6 @@ def _utc_now() -> datetime:
 
 
 @dataclass
-class TokenBucket:
-    """Requests spend one token each; tokens refill continuously up to `capacity`."""
-
-    capacity: float
-    refill_per_second: float
-    clock: Callable[[], float] = time.monotonic
-    tokens: float = field(init=False)
-    updated: float = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.tokens = self.capacity
-        self.updated = self.clock()
-
-    def take(self) -> float:
-        """Spend a token: 0 when allowed, else the seconds until one is available."""
-        now = self.clock()
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.refill_per_second)
-        self.updated = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return 0.0
-        return (1 - self.tokens) / self.refill_per_second
-
-
-@dataclass
 class EconomicState:
     app_secret_token: str = DEMO_APP_SECRET_TOKEN
     agreement_grant_token: str = DEMO_AGREEMENT_GRANT_TOKEN
@@ -96,6 +72,7 @@ class EconomicState:
     faults: FaultPlan = field(default_factory=FaultPlan)
     clock: Callable[[], datetime] = _utc_now
     rate_limit: TokenBucket | None = None
+    round_trip_seconds: float = 0.0
     demo_read_access: bool = True
     seed: int = 0
     tables: dict[str, dict[Any, Json]] = field(default_factory=lambda: {path: {} for path in COLLECTIONS})

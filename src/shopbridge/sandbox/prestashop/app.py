@@ -34,6 +34,10 @@ Choices made where the PrestaShop webservice spec is uncertain or silent:
 * Associations print `nodeType` and `api` or `virtualEntity`, never `readOnly` (as recorded 1.6
   responses do). JSON associations with no items print `[]`; JSON `schema=` and `GET /api/` shapes
   are our own.
+* Rate limit: PrestaShop publishes none. With `PrestaShopState.rate_limit` set (off by default;
+  `sandbox serve prestashop --rate-limit` uses the connector's 10 per second) a token bucket in
+  front of `/api/` answers 429 with Retry-After in whole seconds and an XML error body, as a host's
+  limiter in front of the shop would. `round_trip_seconds` delays every answer (benchmarks).
 * Not emulated: `price[...]` computed prices, images, `depth`, per-key permissions and
   multishop writes; they are ignored like any unknown parameter.
 """
@@ -56,6 +60,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from shopbridge.sandbox.faults import ASGIApp, FaultInjectionMiddleware
+from shopbridge.sandbox.limits import RateLimitMiddleware, RoundTripMiddleware
 from shopbridge.sandbox.prestashop.documents import create_entities, delete_entities, parse_entities, update_entities
 from shopbridge.sandbox.prestashop.query import (
     WebserviceError,
@@ -108,7 +113,14 @@ def create_app(state: PrestaShopState) -> ASGIApp:
         Route("/_sandbox/orders", api.create_order, methods=["POST"]),
         Route("/_sandbox/state", api.describe_state, methods=["GET"]),
     ])
-    return FaultInjectionMiddleware(app, state.faults, error_body=fault_error_body)
+    limited = RateLimitMiddleware(app, lambda: state.rate_limit, error_body=rate_limit_body)
+    faulty = FaultInjectionMiddleware(limited, state.faults, error_body=fault_error_body)
+    return RoundTripMiddleware(faulty, lambda: state.round_trip_seconds)
+
+
+def rate_limit_body(status: int) -> tuple[bytes, str]:
+    """PrestaShop has no limiter of its own; a 429 from a host's limiter in front of it, as XML."""
+    return render_errors([WebserviceError(status, 0, "Too many requests")], False), XML_CONTENT_TYPE
 
 
 def fault_error_body(status: int) -> tuple[bytes, str]:

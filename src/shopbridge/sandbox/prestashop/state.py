@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shopbridge.sandbox.faults import FaultPlan
+from shopbridge.sandbox.limits import TokenBucket
 from shopbridge.sandbox.prestashop.schema import RESOURCES, ResourceSpec
 
 Row = dict[str, Any]
@@ -49,6 +50,8 @@ class PrestaShopState:
     last_ids: dict[str, int] = field(default_factory=dict)
     sent_mails: list[SentMail] = field(default_factory=list)
     rng: random.Random = field(default_factory=lambda: random.Random(0))
+    rate_limit: TokenBucket | None = None
+    round_trip_seconds: float = 0.0
 
     def table(self, resource: str) -> dict[int, Row]:
         return self.tables.setdefault(resource, {})

@@ -1,0 +1,118 @@
+"""Remote calls counted by purpose and paced by one rate budget per remote account."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections import Counter
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class RateWindow(BaseModel):
+    """At most `requests` calls in any `seconds` long window (a connection file's `rate_limit`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    requests: int = Field(ge=1)
+    seconds: float = Field(gt=0)
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds
+
+
+def effective_windows(published: tuple[RateWindow, ...], configured: RateWindow | None) -> tuple[RateWindow, ...]:
+    """The published limits plus the connection's own window, which may lower them, never raise them."""
+    if configured is None:
+        return published
+    same_length = [window for window in published if window.seconds == configured.seconds]
+    chosen = min([configured, *same_length], key=lambda window: window.requests)
+    others = [window for window in published if window.seconds != configured.seconds]
+    return tuple(sorted([*others, chosen], key=lambda window: window.seconds))
+
+
+def ordered_windows(windows: tuple[RateWindow, ...]) -> tuple[RateWindow, ...]:
+    """Shortest first, each longer window allowing more calls at a lower rate.
+
+    A shorter window allowing as many calls as a longer one is implied by it and dropped; a
+    longer window at a higher rate is (all but) implied by the shorter one and dropped too.
+    """
+    kept: list[RateWindow] = []
+    for window in sorted(windows, key=lambda window: (window.seconds, window.requests)):
+        while kept and kept[-1].requests >= window.requests:
+            kept.pop()
+        if not kept or window.per_second <= kept[-1].per_second:
+            kept.append(window)
+    return tuple(kept)
+
+
+def account_key(system: str, base_url: str, *credentials: str) -> str:
+    """Who a budget belongs to: the system, its URL and a hash of the credentials, never a secret."""
+    digest = hashlib.sha256("\0".join((system, base_url.rstrip("/"), *credentials)).encode()).hexdigest()
+    return f"{system}-{digest[:24]}"
+
+
+class RateBudget(Protocol):
+    """Shared by every worker: `acquire` waits for room, `push_back` stops every caller a while."""
+
+    async def acquire(self, account: str, windows: tuple[RateWindow, ...]) -> None: ...
+
+    async def push_back(self, account: str, seconds: float) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+class LocalRateBudget:
+    """One process's budget, for tests and one-shot runs without a store."""
+
+    def __init__(self) -> None:
+        self._calls: dict[str, list[float]] = {}
+        self._paused_until: dict[str, float] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def acquire(self, account: str, windows: tuple[RateWindow, ...]) -> None:
+        async with self._locks.setdefault(account, asyncio.Lock()):
+            while (wait := self._wait(account, windows, time.monotonic())) > 0:
+                await asyncio.sleep(wait)
+            self._calls.setdefault(account, []).append(time.monotonic())
+
+    async def push_back(self, account: str, seconds: float) -> None:
+        until = time.monotonic() + seconds
+        self._paused_until[account] = max(self._paused_until.get(account, 0.0), until)
+
+    async def aclose(self) -> None:
+        self._calls.clear()
+
+    def _wait(self, account: str, windows: tuple[RateWindow, ...], now: float) -> float:
+        wait = self._paused_until.get(account, 0.0) - now
+        calls = self._calls.setdefault(account, [])
+        longest = max((window.seconds for window in windows), default=0.0)
+        calls[:] = [moment for moment in calls if moment > now - longest]
+        for window in windows:
+            recent = [moment for moment in calls if moment > now - window.seconds]
+            if len(recent) >= window.requests:
+                wait = max(wait, recent[-window.requests] + window.seconds - now)
+        return wait
+
+
+class CallGate:
+    """What a client's single send method passes through: count the purpose, wait for the budget."""
+
+    def __init__(self, account: str, windows: tuple[RateWindow, ...], budget: RateBudget | None = None) -> None:
+        self.account = account
+        self.windows = windows
+        self.budget = budget
+        self.calls: Counter[str] = Counter()
+
+    async def enter(self, purpose: str) -> None:
+        self.calls[purpose] += 1
+        if self.budget is not None and self.windows:
+            await self.budget.acquire(self.account, self.windows)
+
+    async def refused(self, retry_after: float | None) -> None:
+        """A 429 from the remote: every caller of this account holds back for Retry-After."""
+        if self.budget is not None and retry_after:
+            await self.budget.push_back(self.account, retry_after)

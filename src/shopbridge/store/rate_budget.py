@@ -1,0 +1,164 @@
+"""One rate budget per remote account, shared by every worker through the store's database.
+
+The counting is pyrate-limiter's sliding-window log: an SQLite bucket (file-locked, so processes
+on one machine share it) beside the embedded store, a PostgreSQL bucket in the store's database
+when scaled out. A 429's Retry-After pauses the account for everyone via one small table here.
+Every SQL call runs in a worker thread: nothing here blocks the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from psycopg_pool import ConnectionPool
+from pyrate_limiter import AbstractBucket, PostgresBucket, Rate, RateItem, SQLiteBucket
+from sqlalchemy.engine import make_url
+
+from shopbridge.connectors.calls import LocalRateBudget, RateBudget, RateWindow, ordered_windows
+from shopbridge.store.database import normalise_url
+
+# Calls reach the remote a little later than they leave here, and not evenly: a window a few
+# per cent longer than the published one keeps a burst from landing inside the remote's window.
+HEADROOM = 1.05
+# A bucket that could not even look (PostgreSQL's table lock is taken NOWAIT) tries again soon.
+CONTENTION_WAIT_SECONDS = 0.005
+LEAK_EVERY = 200  # admitted calls between clean-ups of entries older than every window
+
+_SQLITE_PAUSES = (
+    "CREATE TABLE IF NOT EXISTS rate_budget_pauses (account TEXT PRIMARY KEY, until_epoch REAL NOT NULL)",
+    "SELECT until_epoch FROM rate_budget_pauses WHERE account = ?",
+    "INSERT INTO rate_budget_pauses (account, until_epoch) VALUES (?, ?) "
+    "ON CONFLICT (account) DO UPDATE SET until_epoch = max(until_epoch, excluded.until_epoch)",
+)
+_POSTGRES_PAUSES = (
+    "CREATE TABLE IF NOT EXISTS rate_budget_pauses (account TEXT PRIMARY KEY, until_epoch DOUBLE PRECISION NOT NULL)",
+    "SELECT until_epoch FROM rate_budget_pauses WHERE account = %s",
+    "INSERT INTO rate_budget_pauses (account, until_epoch) VALUES (%s, %s) ON CONFLICT (account) "
+    "DO UPDATE SET until_epoch = GREATEST(rate_budget_pauses.until_epoch, excluded.until_epoch)",
+)
+
+
+def pyrate_rates(windows: tuple[RateWindow, ...]) -> list[Rate]:
+    """Windows as pyrate-limiter rates, in the order it requires."""
+    return [Rate(window.requests, round(window.seconds * 1000 * HEADROOM)) for window in ordered_windows(windows)]
+
+
+class _Backend:
+    """Where the buckets and the pause table live: one SQLite file or one PostgreSQL database."""
+
+    def __init__(self, url: str) -> None:
+        parsed = make_url(normalise_url(url))
+        self.postgres = parsed.get_backend_name() == "postgresql"
+        if self.postgres:
+            conninfo = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+            self.pool: ConnectionPool[Any] = ConnectionPool(conninfo, min_size=1, max_size=4, open=True)
+            self._queries = _POSTGRES_PAUSES
+        else:
+            store_file = Path(parsed.database or "shopbridge.db")
+            # Beside the store, not inside it: budget writes must not queue behind ledger writes.
+            self.sqlite_path = str(store_file.with_name(store_file.stem + "-budget.sqlite"))
+            self._sqlite = sqlite3.connect(self.sqlite_path, timeout=30, check_same_thread=False)
+            self._queries = _SQLITE_PAUSES
+        self._execute(self._queries[0])
+
+    def bucket(self, table: str, rates: list[Rate]) -> AbstractBucket:
+        if self.postgres:
+            return PostgresBucket(self.pool, table, rates)
+        return SQLiteBucket.init_from_file(rates, table=table, db_path=self.sqlite_path, use_file_lock=True)
+
+    def paused_until(self, account: str) -> float:
+        row = self._execute(self._queries[1], (account,))
+        return float(row[0]) if row else 0.0
+
+    def pause(self, account: str, until_epoch: float) -> None:
+        self._execute(self._queries[2], (account, until_epoch))
+
+    def close(self) -> None:
+        if self.postgres:
+            self.pool.close()
+        else:
+            self._sqlite.close()
+
+    def _execute(self, query: str, parameters: tuple[Any, ...] = ()) -> Any:
+        if self.postgres:
+            with self.pool.connection() as connection:
+                return _first_row(connection.execute(query, parameters))
+        with self._sqlite:
+            return _first_row(self._sqlite.execute(query, parameters))
+
+
+def _first_row(cursor: Any) -> Any:
+    return cursor.fetchone() if cursor.description else None
+
+
+class SharedRateBudget:
+    """Calls wait for room in their account's window; a 429 pauses the account for every worker."""
+
+    def __init__(self, url: str) -> None:
+        self._backend = _Backend(url)
+        self._buckets: dict[tuple[str, tuple[RateWindow, ...]], AbstractBucket] = {}
+        self._admitted = 0
+        self._lock = threading.Lock()
+
+    async def acquire(self, account: str, windows: tuple[RateWindow, ...]) -> None:
+        bucket = await self._run(self._bucket, account, windows)
+        while (wait := await self._run(self._try, bucket, account)) > 0:
+            await asyncio.sleep(wait)
+
+    async def push_back(self, account: str, seconds: float) -> None:
+        await self._run(self._backend.pause, account, time.time() + seconds)
+
+    async def aclose(self) -> None:
+        await self._run(self._close)
+
+    def _bucket(self, account: str, windows: tuple[RateWindow, ...]) -> AbstractBucket:
+        key = (account, windows)
+        with self._lock:
+            if key not in self._buckets:
+                table = f"rate_{account.replace('-', '_')}"
+                self._buckets[key] = self._backend.bucket(table, pyrate_rates(windows))
+            return self._buckets[key]
+
+    def _try(self, bucket: AbstractBucket, account: str) -> float:
+        """Seconds to wait before trying again, or 0 when this call may go now."""
+        paused = self._backend.paused_until(account) - time.time()
+        if paused > 0:
+            return paused
+        # The bucket's clock: PostgreSQL's own, so machines with skewed clocks agree on windows.
+        item = RateItem(account, bucket.now())  # type: ignore[no-untyped-call]
+        if bucket.put(item):
+            self._leak_now_and_then(bucket, item.timestamp)
+            return 0.0
+        waiting = bucket.waiting(item)
+        milliseconds = waiting if isinstance(waiting, int) else 0
+        return max(milliseconds / 1000, CONTENTION_WAIT_SECONDS)
+
+    def _leak_now_and_then(self, bucket: AbstractBucket, now: int) -> None:
+        self._admitted += 1
+        if self._admitted % LEAK_EVERY == 0:
+            bucket.leak(now)
+
+    def _close(self) -> None:
+        if not self._backend.postgres:  # a PostgreSQL bucket would close the shared pool
+            for bucket in self._buckets.values():
+                bucket.close()
+        self._buckets.clear()
+        self._backend.close()
+
+    @staticmethod
+    async def _run(function: Callable[..., Any], *arguments: Any) -> Any:
+        return await asyncio.to_thread(function, *arguments)
+
+
+def rate_budget_for(url: str) -> RateBudget:
+    """The shared budget on the store's database; an in-memory store gets a process-local one."""
+    parsed = make_url(normalise_url(url))
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        return LocalRateBudget()
+    return SharedRateBudget(url)
