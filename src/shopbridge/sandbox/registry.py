@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shopbridge.sandbox import economic, prestashop
+from shopbridge.sandbox import economic, norce, prestashop
 
 
 @dataclass(frozen=True)
@@ -23,4 +23,8 @@ def build_emulator(system: str, seed: int = 0, orders: int = 0) -> Emulator:
         erp = economic.seeded_state(seed=seed)
         credentials = {"X-AppSecretToken": erp.app_secret_token, "X-AgreementGrantToken": erp.agreement_grant_token}
         return Emulator(economic.create_app(erp), "/", credentials)
-    raise LookupError(f"no emulator for {system!r}; choose prestashop or economic")
+    if system == "norce":
+        tenant = norce.seeded_state(seed=seed, orders=orders)
+        credentials = {"client_id": tenant.client_id, "client_secret": tenant.client_secret, "scope": tenant.environment}
+        return Emulator(norce.create_app(tenant), "/", credentials)
+    raise LookupError(f"no emulator for {system!r}; choose prestashop, norce or economic")
