@@ -7,6 +7,7 @@ from typing import Any
 
 from shopbridge.connectors.base import ConnectorSettings, DocumentSink, OrderSource
 from shopbridge.connectors.economic import EconomicConnector, EconomicSettings
+from shopbridge.connectors.norce import NorceConnector, NorceSettings
 from shopbridge.connectors.prestashop import PrestaShopConnector, PrestaShopSettings
 from shopbridge.errors import ConfigError
 
@@ -15,6 +16,7 @@ SystemTable = dict[str, tuple[type[ConnectorSettings], ConnectorFactory]]
 
 SHOP_SYSTEMS: SystemTable = {
     "prestashop": (PrestaShopSettings, PrestaShopConnector),
+    "norce": (NorceSettings, NorceConnector),
 }
 ERP_SYSTEMS: SystemTable = {
     "economic": (EconomicSettings, EconomicConnector),

@@ -25,6 +25,7 @@ def build_emulator(system: str, seed: int = 0, orders: int = 0) -> Emulator:
         return Emulator(economic.create_app(erp), "/", credentials)
     if system == "norce":
         tenant = norce.seeded_state(seed=seed, orders=orders)
-        credentials = {"client_id": tenant.client_id, "client_secret": tenant.client_secret, "scope": tenant.environment}
+        credentials = {"client_id": tenant.client_id, "client_secret": tenant.client_secret}
+        credentials["scope"] = tenant.environment
         return Emulator(norce.create_app(tenant), "/", credentials)
     raise LookupError(f"no emulator for {system!r}; choose prestashop, norce or economic")

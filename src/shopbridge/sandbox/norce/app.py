@@ -40,8 +40,8 @@ from __future__ import annotations
 
 import json
 import secrets
-from urllib.parse import parse_qsl
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
