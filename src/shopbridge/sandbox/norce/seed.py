@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from shopbridge.sandbox.catalog import DEMO_CUSTOMERS, DEMO_PRODUCTS, SHIPPING_NET, CatalogCustomer
 from shopbridge.sandbox.norce.state import (
@@ -120,9 +120,13 @@ def set_order_status(state: NorceState, order_no: str, status: int) -> Order:
 
 def order_gross(order: Order) -> Decimal:
     """What the buyer paid: each line and the freight rounded with VAT, then summed."""
-    lines = sum(((item.line_amount * (1 + item.vat_rate / 100)).quantize(CENT) for item in order.items), Decimal("0"))
+    lines = sum((_with_vat(item.line_amount, item.vat_rate) for item in order.items), Decimal("0"))
     top_rate = max((item.vat_rate for item in order.items), default=Decimal("0"))
-    return lines + (order.freight * (1 + top_rate / 100)).quantize(CENT)
+    return lines + _with_vat(order.freight, top_rate)
+
+
+def _with_vat(net: Decimal, percent: Decimal) -> Decimal:
+    return (net * (1 + percent / 100)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def touch(state: NorceState, order_no: str, later: timedelta = timedelta(0)) -> None:
