@@ -75,7 +75,10 @@ def text(payload: Payload, field: str) -> str:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise ValueError(f"{field} is not text")
-    return str(value).strip()
+    found = str(value).strip()
+    if any(ord(char) < 32 and char not in "\t\n\r" for char in found):
+        raise ValueError(f"{field} contains control characters")
+    return found
 
 
 def decimal(payload: Payload, field: str, default: Decimal | None = None) -> Decimal:
