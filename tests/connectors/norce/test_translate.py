@@ -139,7 +139,8 @@ def test_filters_name_every_channel_and_exact_utc_bounds() -> None:
     until = datetime(2024, 5, 1, 4, 0, tzinfo=UTC)
     changed = updated_filter([101, 102], since, until)
     channels = "(ApplicationId eq 101 or ApplicationId eq 102)"
-    assert changed == f"{channels} and Updated ge 2024-05-01T02:00:00.500000Z and Updated le 2024-05-01T04:00:00.000000Z"
+    bounds = "Updated ge 2024-05-01T02:00:00.500000Z and Updated le 2024-05-01T04:00:00.000000Z"
+    assert changed == f"{channels} and {bounds}"
     assert "Updated eq null and Created ge" in never_updated_filter([101], since, until)
 
 
