@@ -19,7 +19,8 @@ TOKEN = "/identity/1.0/connect/token"
 
 
 async def job(shop: Tenant, operation: str, job_id: str) -> Any:
-    response = await shop.http.get(f"/commerce/connect/4.0/Job/{operation}", params={"id": job_id}, headers=shop.headers())
+    path = f"/commerce/connect/4.0/Job/{operation}"
+    response = await shop.http.get(path, params={"id": job_id}, headers=shop.headers())
     return response.json()
 
 
