@@ -3,6 +3,7 @@ the real Temporal dev server with a worker on a fresh task queue."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -10,11 +11,18 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
 from shopbridge.connection_file import apply_connection
-from shopbridge.engine.contracts import PollInput, PollOutput, TransferOutput
+from shopbridge.connectors.norce import NorceConnector, NorceSettings
+from shopbridge.connectors.norce.translate import OrderHint
+from shopbridge.engine.contracts import OrderRef, PollInput, PollOutput, TransferOutput
+from shopbridge.engine.control import start_transfer
 from shopbridge.engine.worker import build_worker
 from shopbridge.engine.workflows import PollOrdersWorkflow
 from shopbridge.sandbox import economic, norce
@@ -168,3 +176,27 @@ async def test_hostile_order_is_parked_while_the_next_flows(
     row = store.ledger.get(connected.transfer_id(DK, hostile))
     assert row.state == "parked" and "order " + hostile in (row.last_error or "")
     assert connected.documents(connected.transfer_id(DK, hostile)) == []
+
+
+async def test_push_and_poll_racing_for_one_order_write_one_document(
+    connected: NorceWorld, client: Client, task_queue: str
+) -> None:
+    hints: list[OrderHint] = []
+    source = NorceConnector(NorceSettings.model_validate(connected.connection()["shop"]))
+
+    async def receive(request: Request) -> JSONResponse:
+        hints.append(source.order_hint(await request.json()))
+        return JSONResponse({"StatusCode": "OK", "Description": "queued", "HasErpOrderNo": False})
+
+    with serving(Starlette(routes=[Route("/orders", receive, methods=["POST"])])) as receiver:
+        connected.shop_state.push = norce.PushConfig(url=receiver.url + "/orders", retry_delays=())
+        order_no = norce.place_order(connected.shop_state, SE)
+        assert await norce.push_order(connected.shop_state, order_no)
+    (hint,) = hints
+    pushed = start_transfer(client, OrderRef(connected.name, hint.shop, hint.order_id), task_queue, RETRY_SECONDS)
+    await asyncio.gather(pushed, poll_once(client, connected, task_queue))
+    result = await transfer_result(client, connected, SE, order_no)
+    await poll_once(client, connected, task_queue)
+    assert result.state == "transferred"
+    assert len(connected.documents(result.transfer_id)) == 1
+    await source.aclose()
