@@ -24,8 +24,13 @@ def build_emulator(system: str, seed: int = 0, orders: int = 0) -> Emulator:
         credentials = {"X-AppSecretToken": erp.app_secret_token, "X-AgreementGrantToken": erp.agreement_grant_token}
         return Emulator(economic.create_app(erp), "/", credentials)
     if system == "norce":
-        tenant = norce.seeded_state(seed=seed, orders=orders)
-        credentials = {"client_id": tenant.client_id, "client_secret": tenant.client_secret}
-        credentials["scope"] = tenant.environment
-        return Emulator(norce.create_app(tenant), "/", credentials)
+        return _norce(seed, orders)
     raise LookupError(f"no emulator for {system!r}; choose prestashop, norce or economic")
+
+
+def _norce(seed: int, orders: int) -> Emulator:
+    tenant = norce.seeded_state(seed=seed, orders=orders)
+    credentials = {"client_id": tenant.client_id, "client_secret": tenant.client_secret, "scope": tenant.environment}
+    for channel in tenant.channels.values():
+        credentials[f"channel {channel.name}"] = f"applicationId {channel.id}, key {channel.key}"
+    return Emulator(norce.create_app(tenant), "/", credentials)
