@@ -133,3 +133,15 @@ async def test_seed_models_variants_price_lists_and_warehouses() -> None:
     assert state.prices[("TEE-L-WHI", "DK-B2C")].price_sale == Decimal("167.20")
     assert state.prices[("MUG-01", "SE-B2C")].currency == "SEK"
     assert state.onhands[("MUG-01", "MAIN", "WEB")].onhand == 100
+
+
+async def test_product_import_creates_a_variant_only_with_its_manufacturer_keys(shop: Tenant) -> None:
+    header = {"AccountId": 1, "ProductFieldsThatAreSet": ["ManufacturerCode", "Code", "Variants"]}
+    culture = {"CultureCode": "sv-SE", "Name": "T-shirt blå"}
+    rows = [{"ManufacturerCode": "ACME", "Code": "TS-BLU", "Cultures": [culture],
+             "Variants": [{"ManufacturerPartNo": "TS-BLU-M", "Skus": [{"PartNo": "TS-BLU-M", "Status": 1}]}]},
+            {"Code": "NOKEYS", "Variants": [{"Skus": [{"PartNo": "NEW-1"}]}]}]  # fmt: skip
+    await shop.connect("Product/ImportProducts", rows, **{"X-StormConnect-Header": json.dumps(header)})
+    assert shop.state.products["TS-BLU"].variants[0].part_no == "TS-BLU-M"
+    assert shop.state.skus["TS-BLU-M"].name == "T-shirt blå"
+    assert "NEW-1" not in shop.state.skus

@@ -29,10 +29,17 @@ Choices made where the spec (shared/specs/jetshop-norce.md) is uncertain or sile
   otherwise); rows are applied at once, only the fields named in `*FieldsThatAreSet`; unknown PartNo,
   price list or warehouse/location rows are ignored with a warning in the job log. A job reports
   Queued (6) on its first `Job/Get` and Succeeded (2) afterwards (Failed (3) when no row applied).
-  `FullFile` is accepted and ignored. Jobs live at `/commerce/connect/4.0/Job/Get?id=`.
+  `FullFile` is accepted and ignored. Jobs live at `/commerce/connect/4.0/Job/Get?id=`. ImportProducts
+  creates a SKU only with ManufacturerCode, ManufacturerPartNo and PartNo, names it from the first
+  culture and gives it 25 % VAT; otherwise it only updates `Status`.
+* Tenant: two channels (101 `demo-dk` in DKK, 102 `demo-se` in SEK at a fixed 1.46 SEK per DKK), one
+  price list per channel (`DK-B2C`, `SE-B2C`), warehouse MAIN with locations WEB and STORE. Order
+  numbers are unique across channels. The Query API keeps no status history; the state records one
+  (`Order.history`) for tests only.
 * Push (§2a): `push.push_order` POSTs the OrderRequest with Basic auth to `NorceState.push.url`,
   retrying after `push.retry_delays` (ours: 5 s … 5 min) until the receiver answers 2xx with
   `StatusCode` OK, then gives up and records the order in `escalated`. Items' `UnitPrice` are ex VAT.
+  Nothing pushes by itself: `place_order` only stores the order, the caller pushes it.
 * Not emulated: Event webhooks, the legacy SOAP service, CreditPayment and POS operations.
 """
 

@@ -6,7 +6,18 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from shopbridge.sandbox.norce.seed import set_order_status
-from shopbridge.sandbox.norce.state import STATUS_NAMES, Job, NorceState, Onhand, Order, SkuPrice, Status
+from shopbridge.sandbox.norce.state import (
+    STATUS_NAMES,
+    Job,
+    NorceState,
+    Onhand,
+    Order,
+    Product,
+    Sku,
+    SkuPrice,
+    Status,
+    Variant,
+)
 
 Json = dict[str, Any]
 
@@ -112,10 +123,10 @@ def _import_onhand(state: NorceState, row: Json, fields: set[str]) -> str | None
 
 def _import_price(state: NorceState, row: Json, fields: set[str]) -> str | None:
     part_no, code = str(row.get("PartNo") or ""), str(row.get("PriceListCode") or "")
-    lists = {channel.price_list: channel.currency for channel in state.channels.values()}
-    if part_no not in state.skus or code not in lists:
+    if part_no not in state.skus or code not in state.price_lists:
         return f"Unknown PartNo {part_no} or price list {code}; row ignored"
-    price = state.prices.setdefault((part_no, code), SkuPrice(part_no, code, Decimal(0), lists[code]))
+    currency = state.price_lists[code].currency
+    price = state.prices.setdefault((part_no, code), SkuPrice(part_no, code, Decimal(0), currency))
     # Null or 0 does not overwrite (spec §5).
     if "PriceSale" in fields and row.get("PriceSale") not in (None, 0):
         price.price_sale = _decimal(row["PriceSale"])
@@ -125,15 +136,26 @@ def _import_price(state: NorceState, row: Json, fields: set[str]) -> str | None:
 
 
 def _import_product(state: NorceState, row: Json) -> str | None:
+    """Upsert a cluster; creating a SKU needs ManufacturerCode, ManufacturerPartNo and PartNo (spec §4)."""
+    code = str(row.get("Code") or "")
+    cluster = state.products.setdefault(code, Product(code, _culture_name(row), str(row.get("ManufacturerCode") or "")))
     for variant in row.get("Variants") or []:
         for sku in (variant or {}).get("Skus") or []:
             part_no = str((sku or {}).get("PartNo") or "")
-            if not part_no:
-                return "PartNo is required on every Sku"
             known = state.skus.get(part_no)
-            if known is not None and sku.get("Status") is not None:
+            if known is None:
+                if not (part_no and row.get("ManufacturerCode") and variant.get("ManufacturerPartNo")):
+                    return "creating a SKU needs ManufacturerCode, ManufacturerPartNo and PartNo"
+                known = state.skus[part_no] = Sku(part_no, cluster.name, Decimal(25), code)
+                cluster.variants.append(Variant(str(variant["ManufacturerPartNo"]), part_no))
+            if sku.get("Status") is not None:
                 known.status = int(sku["Status"])
     return None
+
+
+def _culture_name(row: Json) -> str:
+    cultures = row.get("Cultures") or [{}]
+    return str((cultures[0] or {}).get("Name") or row.get("Code") or "")
 
 
 def _decimal(value: object) -> Decimal:

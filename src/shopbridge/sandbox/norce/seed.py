@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from shopbridge.sandbox.catalog import DEMO_CUSTOMERS, DEMO_PRODUCTS, SHIPPING_NET, CatalogCustomer
+from shopbridge.sandbox.catalog import DEMO_CUSTOMERS, DEMO_PRODUCTS, SHIPPING_NET, CatalogCustomer, CatalogProduct
 from shopbridge.sandbox.norce.state import (
     Channel,
     NorceState,
@@ -15,9 +15,12 @@ from shopbridge.sandbox.norce.state import (
     Order,
     OrderItem,
     Person,
+    PriceList,
+    Product,
     Sku,
     SkuPrice,
     Status,
+    Variant,
 )
 
 DEMO_CLIENT_ID = "shopbridge-demo"
@@ -38,17 +41,27 @@ def seeded_state(seed: int = 0, orders: int = 0) -> NorceState:
     """Two channels (Denmark in DKK, Sweden in SEK), the demo catalogue priced in both, stock in MAIN/WEB."""
     state = NorceState(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, channels=demo_channels())
     state.warehouses = {"MAIN": ["WEB", "STORE"]}
+    for channel in state.channels.values():
+        stock = {channel.warehouse: [channel.location]}
+        state.price_lists[channel.price_list] = PriceList(channel.price_list, channel.name, channel.currency, stock)
     for product in DEMO_PRODUCTS:
-        variants = product.variants or ()
-        impacts = {variant.sku: variant.price_impact for variant in variants} or {product.sku: Decimal("0")}
-        for sku, impact in impacts.items():
-            add_product(state, sku, product.name, product.price + impact, product.vat_rate * 100, product.sku)
-            state.onhands[(sku, "MAIN", "WEB")] = Onhand(sku, "MAIN", "WEB", Decimal(product.stock))
+        _seed_product(state, product)
     rng = random.Random(seed)
     for _ in range(orders):
-        channel = rng.choice(sorted(state.channels))
-        place_order(state, channel, customer=rng.choice(DEMO_CUSTOMERS), rng=rng, status=Status.CONFIRMED)
+        channel_id = rng.choice(sorted(state.channels))
+        place_order(state, channel_id, customer=rng.choice(DEMO_CUSTOMERS), rng=rng, status=Status.CONFIRMED)
     return state
+
+
+def _seed_product(state: NorceState, product: CatalogProduct) -> None:
+    """One cluster; a product without variants is a cluster of one variant, as in Norce."""
+    options = [(v.sku, v.options, v.price_impact) for v in product.variants] or [(product.sku, {}, Decimal(0))]
+    cluster = Product(product.sku, product.name)
+    for sku, parametrics, impact in options:
+        cluster.variants.append(Variant(sku, sku, dict(parametrics)))
+        add_product(state, sku, product.name, product.price + impact, product.vat_rate * 100, product.sku)
+        state.onhands[(sku, "MAIN", "WEB")] = Onhand(sku, "MAIN", "WEB", Decimal(product.stock))
+    state.products[cluster.code] = cluster
 
 
 def add_product(
@@ -57,6 +70,8 @@ def add_product(
 ) -> None:
     """A SKU priced on every channel's price list (SEK at a fixed rate)."""
     state.skus[part_no] = Sku(part_no, name, Decimal(vat_percent), product_code or part_no)
+    if not product_code:
+        state.products.setdefault(part_no, Product(part_no, name, variants=[Variant(part_no, part_no)]))
     for channel in state.channels.values():
         price = price_dkk if channel.currency == "DKK" else (price_dkk * SEK_PER_100_DKK / 100).quantize(CENT)
         state.prices[(part_no, channel.price_list)] = SkuPrice(part_no, channel.price_list, price, channel.currency)

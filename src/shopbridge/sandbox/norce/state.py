@@ -63,6 +63,36 @@ class Sku:
 
 
 @dataclass
+class Variant:
+    """A variant of a product cluster; its SKU carries the article number (spec §4)."""
+
+    manufacturer_part_no: str
+    part_no: str
+    parametrics: dict[str, str] = field(default_factory=dict)  # e.g. {"Size": "M", "Colour": "Black"}
+
+
+@dataclass
+class Product:
+    """A product cluster keyed by `Code`, with its variants (spec §4)."""
+
+    code: str
+    name: str
+    manufacturer_code: str = "DEMO"
+    variants: list[Variant] = field(default_factory=list)
+
+
+@dataclass
+class PriceList:
+    """A price list linked to channels, with the warehouses it sells from (spec §5)."""
+
+    code: str
+    name: str
+    currency: str
+    warehouses: dict[str, list[str]] = field(default_factory=dict)
+    is_primary: bool = True
+
+
+@dataclass
 class SkuPrice:
     part_no: str
     price_list: str
@@ -169,7 +199,9 @@ class NorceState:
     client_secret: str
     environment: str = "playground"
     channels: dict[int, Channel] = field(default_factory=dict)
+    products: dict[str, Product] = field(default_factory=dict)
     skus: dict[str, Sku] = field(default_factory=dict)
+    price_lists: dict[str, PriceList] = field(default_factory=dict)
     prices: dict[tuple[str, str], SkuPrice] = field(default_factory=dict)
     onhands: dict[tuple[str, str, str], Onhand] = field(default_factory=dict)
     warehouses: dict[str, list[str]] = field(default_factory=dict)  # warehouse code -> location codes
