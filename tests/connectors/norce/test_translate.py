@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from shopbridge.connectors.norce.translate import (
     changed_at,
@@ -189,3 +190,25 @@ def test_pushes_that_name_no_configured_order_are_data_errors(payload: object) -
 def test_event_without_application_is_a_data_error() -> None:
     with pytest.raises(DataError):
         event_hint({**EVENT, "ApplicationId": None})
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=30) | st.decimals(allow_nan=True, places=None),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3),
+    max_leaves=8,
+)
+FIELDS = st.sampled_from(["OrderNo", "ApplicationId", "StatusId", "CurrencyId", "Created", "Updated", "FreightCost",
+                          "OrderFee", "Items", "Buyer", "DeliveryCountryId", "DeliveryAddress1"])  # fmt: skip
+ITEM_FIELDS = st.sampled_from(["PartNo", "ProductName", "QtyOrdered", "PriceSale", "DiscountAmount", "VatRate"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(FIELDS, JSON_VALUES, max_size=3), st.dictionaries(ITEM_FIELDS, JSON_VALUES, max_size=3))
+def test_any_mangled_order_reads_or_is_a_data_error(changes: dict[str, Any], item_changes: dict[str, Any]) -> None:
+    payload = order(**changes)
+    if isinstance(payload.get("Items"), list) and payload["Items"] and isinstance(payload["Items"][0], dict):
+        payload["Items"][0].update(item_changes)
+    try:
+        read(payload)
+    except DataError as exc:
+        assert exc.message and len(exc.message) <= 300
