@@ -116,17 +116,19 @@ class NorceClient:
         self, method: str, url: str, operation: str, *, params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None, json_body: Payload | None = None,
     ) -> httpx.Response:  # fmt: skip
-        """A call with the bearer token; a token refused early is replaced once."""
-        for attempt in (1, 2):
-            token = await self.token()
-            auth = {"Authorization": f"Bearer {token}", **(headers or {})}
-            try:
-                return await self._send(method, url, operation, params=params, headers=auth, json_body=json_body)
-            except ConfigError as exc:
-                if exc.status != 401 or attempt == 2:
-                    raise
-                self.forget_token()
-        raise AssertionError("unreachable")  # pragma: no cover
+        """A call with the bearer token; a token refused early (server restarted, revoked) is replaced once."""
+
+        async def send() -> httpx.Response:
+            auth = {"Authorization": f"Bearer {await self.token()}", **(headers or {})}
+            return await self._send(method, url, operation, params=params, headers=auth, json_body=json_body)
+
+        try:
+            return await send()
+        except ConfigError as exc:
+            if exc.status != 401:
+                raise
+        self.forget_token()
+        return await send()
 
     async def _send(
         self, method: str, url: str, operation: str, *, params: Mapping[str, str] | None = None,

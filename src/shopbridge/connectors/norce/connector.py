@@ -193,7 +193,6 @@ class NorceConnector:
 def _change_key(row: Payload) -> tuple[datetime, str]:
     with reading(f"order {str(row.get('OrderNo'))[:40]}", "order_changes"):
         return changed_at(row), str(row.get("OrderNo"))
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _codes(rows: list[Payload]) -> dict[int, str]:

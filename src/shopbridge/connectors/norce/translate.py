@@ -312,7 +312,6 @@ def push_hint(payload: object, channel_keys: Mapping[str, str]) -> OrderHint:
         if key not in known:
             raise ValueError(f"ApplicationKey {key[:40]!r} is not a configured channel")
         return OrderHint(known[key], checked_order_number(text(payload, "ClientOrderRef")))
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def event_hint(payload: object) -> OrderHint:
@@ -321,7 +320,6 @@ def event_hint(payload: object) -> OrderHint:
         if not isinstance(payload, dict):
             raise ValueError("the event is not a JSON object")
         return OrderHint(str(integer(payload, "ApplicationId")), checked_order_number(text(payload, "OrderNo")))
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def checked_order_number(value: str) -> str:
