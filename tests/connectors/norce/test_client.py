@@ -112,3 +112,17 @@ async def test_missing_application_header_context_is_a_data_error_not_a_retry(wi
     with pytest.raises(DataError) as caught:
         await wire.client().query_orders(999, {"$top": "1"})
     assert caught.value.status == 400 and "Unknown application" in caught.value.message
+
+
+async def test_order_status_is_reported_back_through_connect(wire: Wire) -> None:
+    order_no = norce.place_order(wire.state, DK, status=norce.Status.CREATED)
+    body = {"ClientOrderRef": int(order_no), "ErpOrderNo": "SO-1", "OrderStatus": "Acknowledged", "Infos": []}
+    await wire.client().send_order_status(body)
+    order = wire.state.order_by_no(order_no)
+    assert order is not None and (order.status, order.erp_order_no) == (norce.Status.CONFIRMED, "SO-1")
+
+
+async def test_refused_status_report_is_a_data_error_with_norces_reason(wire: Wire) -> None:
+    with pytest.raises(DataError) as caught:
+        await wire.client().send_order_status({"ClientOrderRef": 1, "OrderStatus": "Confirmed"})
+    assert caught.value.status == 400 and "Order not found" in caught.value.message
