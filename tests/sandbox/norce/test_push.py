@@ -68,3 +68,26 @@ async def test_unreachable_receiver_is_retried_and_recorded() -> None:
     order_no = norce.place_order(state, 101)
     assert not await norce.push_order(state, order_no)
     assert [attempt.status for attempt in state.push_log] == [None, None]
+
+
+async def test_order_event_is_retried_on_any_non_2xx_with_its_static_headers() -> None:
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    async def hook(request: Request) -> JSONResponse:
+        seen.append((request.headers.get("x-hook-secret", ""), await request.json()))
+        return JSONResponse({}, status_code=503 if len(seen) == 1 else 204)
+
+    with serving(Starlette(routes=[Route("/events", hook, methods=["POST"])])) as server:
+        state = norce.seeded_state(seed=5)
+        state.events = norce.EventWebhook(server.url + "/events", {"X-Hook-Secret": "abc"}, retry_delays=(0.0,))
+        order_no = norce.place_order(state, 102)
+        assert await norce.send_event(state, "OrderConfirmedEvent", order_no)
+    assert [secret for secret, _ in seen] == ["abc", "abc"]
+    event = seen[-1][1]
+    assert (event["ApplicationId"], event["OrderNo"], event["EventType"]) == (102, order_no, "OrderConfirmedEvent")
+
+
+def test_event_backoff_follows_the_documented_schedule() -> None:
+    delays = norce.EventWebhook().retry_delays
+    assert delays[:5] == (5.0, 10.0, 15.0, 30.0, 60.0) and len(delays) >= 16
+    assert 20 * 3600 < sum(delays) < 24 * 3600

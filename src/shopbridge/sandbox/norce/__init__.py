@@ -1,7 +1,7 @@
 """Norce Commerce (formerly Jetshop) emulator: Query orders, Connect order and import services, order push."""
 
 from shopbridge.sandbox.norce.app import create_app
-from shopbridge.sandbox.norce.push import push_order
+from shopbridge.sandbox.norce.push import push_order, send_event
 from shopbridge.sandbox.norce.seed import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -12,12 +12,13 @@ from shopbridge.sandbox.norce.seed import (
     set_order_status,
     touch,
 )
-from shopbridge.sandbox.norce.state import Channel, NorceState, Order, PushConfig, Status
+from shopbridge.sandbox.norce.state import Channel, EventWebhook, NorceState, Order, PushConfig, Status
 
 __all__ = [
     "DEMO_CLIENT_ID",
     "DEMO_CLIENT_SECRET",
     "Channel",
+    "EventWebhook",
     "NorceState",
     "Order",
     "PushConfig",
@@ -28,6 +29,7 @@ __all__ = [
     "place_order",
     "push_order",
     "seeded_state",
+    "send_event",
     "set_order_status",
     "touch",
 ]

@@ -40,7 +40,10 @@ Choices made where the spec (shared/specs/jetshop-norce.md) is uncertain or sile
   retrying after `push.retry_delays` (ours: 5 s … 5 min) until the receiver answers 2xx with
   `StatusCode` OK, then gives up and records the order in `escalated`. Items' `UnitPrice` are ex VAT.
   Nothing pushes by itself: `place_order` only stores the order, the caller pushes it.
-* Not emulated: Event webhooks, the legacy SOAP service, CreditPayment and POS operations.
+* Events (§2c): `push.send_event` POSTs the documented order-event payload (plus our `EventType`,
+  since the spec does not show how the kind travels) with the webhook's static headers, 5 s timeout,
+  retried on any non-2xx after 5 s … 6 h (the newer documented schedule, 16 retries).
+* Not emulated: the legacy SOAP service, CreditPayment and POS operations, JobCompletedEvent.
 """
 
 from __future__ import annotations

@@ -185,6 +185,20 @@ class PushConfig:
     retry_delays: tuple[float, ...] = (5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0)
 
 
+# Spec §2c: 5 s, 10 s, 15 s, 30 s, 1 min, 2, 5, 10, 15, 30 min, then 1 h to 6 h (16 retries, ~22 h).
+EVENT_BACKOFF = (5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0,
+                 3600.0, 7200.0, 10800.0, 14400.0, 18000.0, 21600.0)  # fmt: skip
+
+
+@dataclass
+class EventWebhook:
+    """An Admin-configured webhook: a URL and static headers (spec §2c)."""
+
+    url: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    retry_delays: tuple[float, ...] = EVENT_BACKOFF
+
+
 @dataclass
 class PushAttempt:
     order_no: str
@@ -214,6 +228,7 @@ class NorceState:
     token_bucket: float = float(TOKEN_BURST)
     token_bucket_at: datetime | None = None
     push: PushConfig = field(default_factory=PushConfig)
+    events: EventWebhook = field(default_factory=EventWebhook)
     push_log: list[PushAttempt] = field(default_factory=list)
     escalated: list[str] = field(default_factory=list)  # order numbers given up on ("to support")
     faults: FaultPlan = field(default_factory=FaultPlan)
