@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -200,3 +201,17 @@ async def test_push_and_poll_racing_for_one_order_write_one_document(
     assert result.state == "transferred"
     assert len(connected.documents(result.transfer_id)) == 1
     await source.aclose()
+
+
+async def test_order_reaching_the_query_api_late_is_caught_by_the_overlap(
+    connected: NorceWorld, client: Client, task_queue: str
+) -> None:
+    late = norce.place_order(connected.shop_state, DK)
+    norce.arrive_late(connected.shop_state, late, timedelta(hours=1))
+    on_time = norce.place_order(connected.shop_state, DK)
+    first = await poll_once(client, connected, task_queue)
+    assert [ref.order_id for ref in first.pending] == [on_time]
+    await transfer_result(client, connected, DK, on_time)
+    norce.arrive_late(connected.shop_state, late, timedelta(0))
+    await poll_once(client, connected, task_queue)
+    assert (await transfer_result(client, connected, DK, late)).state == "transferred"

@@ -98,3 +98,11 @@ def test_null_never_orders_against_a_time() -> None:
     assert not after({"Updated": None})
     with pytest.raises(ODataError):
         parse_filter("Updated ge 2024-01-01T00:00:00", ["Updated"])  # a literal without offset is not a datetime
+
+
+async def test_order_arriving_late_is_in_no_answer_until_it_arrives(shop: Tenant) -> None:
+    norce.arrive_late(shop.state, "1048002", timedelta(minutes=30))
+    listed = [row["OrderNo"] for row in (await shop.orders()).json()["value"]]
+    assert "1048002" not in listed and len(listed) == 5
+    norce.arrive_late(shop.state, "1048002", timedelta(0))
+    assert len((await shop.orders()).json()["value"]) == 6

@@ -13,7 +13,8 @@ Choices made where the spec (shared/specs/jetshop-norce.md) is uncertain or sile
   `and`/`or`/`not` and parentheses; `in`, functions and arithmetic are not emulated (400). Null
   compares only with `eq`/`ne`; null sorts first. `$top` is clamped to 500; `@odata.nextLink` (an
   absolute URL with `$skip` advanced) is present only when more rows follow; without `$orderby` rows
-  come by `Id`. `$expand` knows `Items` and `Buyer` (nested `$select` honoured); a standalone Items
+  come by `Id`. An order with `visible_after` in the future is in no Query answer yet (late arrival
+  of a change). `$expand` knows `Items` and `Buyer` (nested `$select` honoured); a standalone Items
   set is 404 as on the observed tenant. `Updated` is null until the order first changes.
 * Order fields the spec lists only in part: Buyer carries `FirstName, LastName, CompanyName,
   EmailAddress, Phone, Address1, ZipCode, City, CountryId`; the delivery address is on the order as
@@ -156,7 +157,9 @@ class NorceService:
         expand = parse_expand(params.get("$expand"), NAVIGATIONS)
         select = parse_select(params.get("$select"))
         skip, top = page_bounds(params.get("$top"), params.get("$skip"))
-        views = {order.id: filter_view(order, self.state) for order in self.state.orders.values()}
+        now = self.state.now()
+        visible = [o for o in self.state.orders.values() if o.visible_after is None or o.visible_after <= now]
+        views = {order.id: filter_view(order, self.state) for order in visible}
         rows = sort_rows([view for view in views.values() if predicate(view)], order_keys)
         page = rows[skip : skip + top]
         body: dict[str, Any] = {

@@ -144,6 +144,14 @@ def _with_vat(net: Decimal, percent: Decimal) -> Decimal:
     return (net * (1 + percent / 100)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def arrive_late(state: NorceState, order_no: str, delay: timedelta) -> None:
+    """Keep an order out of Query answers for `delay` (0 releases it), keeping its own times."""
+    order = state.order_by_no(order_no)
+    if order is None:
+        raise KeyError(f"no order {order_no}")
+    order.visible_after = state.now() + delay if delay else None
+
+
 def touch(state: NorceState, order_no: str, later: timedelta = timedelta(0)) -> None:
     """An edit in Admin that changes nothing but `Updated`."""
     order = state.order_by_no(order_no)

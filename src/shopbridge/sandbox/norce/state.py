@@ -157,6 +157,9 @@ class Order:
     erp_order_no: str = ""
     is_forgotten: bool = False
     history: list[int] = field(default_factory=list)
+    # Until then the Query API does not list the order: `Updated` is written by Norce's clock and
+    # changes reach the Query store out of order (spec §2b, "safety lap").
+    visible_after: datetime | None = None
     extra: dict[str, object] = field(default_factory=dict)  # raw overrides, for hostile payloads
 
 
