@@ -1,4 +1,4 @@
-"""A seeded Norce tenant from the shared demo catalogue, and helpers that act as a shopper or an admin."""
+"""A seeded Norce tenant from the shared demo catalogue, and functions that act as a shopper or an admin."""
 
 from __future__ import annotations
 
