@@ -110,7 +110,14 @@ class FilterParser:
             raise ODataError(f"Syntax error: unknown operator '{operator}'.")
         value = literal(self._take())
         compare = _COMPARE[operator]
-        return lambda row: compare(row.get(name.text), value)
+
+        def check(row: Row) -> bool:
+            try:
+                return compare(row.get(name.text), value)
+            except TypeError:
+                raise ODataError(f"A binary operator with incompatible types was detected: '{name.text}'.") from None
+
+        return check
 
 
 def literal(token: Token) -> Any:
