@@ -145,3 +145,14 @@ async def test_product_import_creates_a_variant_only_with_its_manufacturer_keys(
     assert shop.state.products["TS-BLU"].variants[0].part_no == "TS-BLU-M"
     assert shop.state.skus["TS-BLU-M"].name == "T-shirt blå"
     assert "NEW-1" not in shop.state.skus
+
+
+async def test_malformed_import_rows_fail_alone_in_the_job_log(shop: Tenant) -> None:
+    header = {"AccountId": 1, "SkuFieldsThatAreSet": 7}
+    update = {"Code": "Y", "Variants": [{"Skus": [{"PartNo": "MUG-01", "Status": 5}]}]}
+    rows = [{"Code": "X", "Variants": "not a list"}, 42, update]
+    response = await shop.connect("Product/ImportProducts", rows, **{"X-StormConnect-Header": json.dumps(header)})
+    assert response.status_code == 200
+    log = await job(shop, "GetLog", response.json()["JobId"])
+    assert [entry["ImportedRow"] for entry in log] == [1, 2]
+    assert shop.state.skus["MUG-01"].status == 5

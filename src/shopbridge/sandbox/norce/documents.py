@@ -85,9 +85,10 @@ def start_job(state: NorceState, kind: str, header: Json, rows: list[Any]) -> Jo
     """Validate and apply an import, returning its queued job; results show once it is polled."""
     state.next_job_id += 1
     job = Job(state.next_job_id, kind, total=len(rows))
-    fields = set(header.get(_FIELDS_KEY[kind], []) or [])
+    listed = header.get(_FIELDS_KEY[kind])
+    fields = {str(name) for name in listed} if isinstance(listed, list) else set()
     for number, row in enumerate(rows, 1):
-        problem = _import_row(state, kind, row, fields) if isinstance(row, dict) else "not an object"
+        problem = _checked_row(state, kind, row, fields)
         if problem is None:
             job.updates += 1
         else:
@@ -95,6 +96,16 @@ def start_job(state: NorceState, kind: str, header: Json, rows: list[Any]) -> Jo
             job.log.append({"SeverityId": 2, "Message": problem, "ImportedRow": number})
     state.jobs[job.id] = job
     return job
+
+
+def _checked_row(state: NorceState, kind: str, row: object, fields: set[str]) -> str | None:
+    """A malformed row fails alone, with a message in the job log, as a validation failure would."""
+    if not isinstance(row, dict):
+        return "not an object"
+    try:
+        return _import_row(state, kind, row, fields)
+    except (TypeError, ValueError, AttributeError, ConnectError) as exc:
+        return f"malformed row: {exc}"
 
 
 def _import_row(state: NorceState, kind: str, row: Json, fields: set[str]) -> str | None:
