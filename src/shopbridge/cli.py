@@ -231,7 +231,7 @@ def sync_orders(connection: str) -> None:
 
 @sandbox_app.command("serve")
 def sandbox_serve(
-    system: Annotated[str, typer.Argument(help="prestashop or economic")],
+    system: Annotated[str, typer.Argument(help="prestashop, norce or economic")],
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 0,
     seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 0,
     orders: Annotated[int, typer.Option(help="Orders to seed (shop emulators).")] = 5,

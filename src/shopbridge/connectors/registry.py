@@ -9,6 +9,7 @@ from shopbridge.connectors.base import ConnectorSettings, DocumentSink, OrderSou
 from shopbridge.connectors.calls import RateBudget
 from shopbridge.connectors.economic import EconomicConnector, EconomicSettings
 from shopbridge.connectors.hogia import HogiaConnector, HogiaSettings
+from shopbridge.connectors.norce import NorceConnector, NorceSettings
 from shopbridge.connectors.prestashop import PrestaShopConnector, PrestaShopSettings
 from shopbridge.connectors.starweb import StarwebConnector, StarwebSettings
 from shopbridge.errors import ConfigError
@@ -19,6 +20,7 @@ SystemTable = dict[str, tuple[type[ConnectorSettings], ConnectorFactory]]
 SHOP_SYSTEMS: SystemTable = {
     "prestashop": (PrestaShopSettings, PrestaShopConnector),
     "starweb": (StarwebSettings, StarwebConnector),
+    "norce": (NorceSettings, NorceConnector),
 }
 ERP_SYSTEMS: SystemTable = {
     "economic": (EconomicSettings, EconomicConnector),

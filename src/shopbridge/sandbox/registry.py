@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from shopbridge.sandbox import economic, hogia, prestashop, starweb
+from shopbridge.sandbox import economic, hogia, norce, prestashop, starweb
 from shopbridge.sandbox.limits import TokenBucket
 
-EMULATED_SYSTEMS = ("prestashop", "economic", "starweb", "hogia")
+EMULATED_SYSTEMS = ("prestashop", "starweb", "norce", "economic", "hogia")
 # What `--rate-limit` enforces: (requests, seconds), the limit each system's connector keeps to
 # (PrestaShop publishes none; e-conomic publishes no numbers for its token bucket).
 RATE_LIMITS = {"prestashop": (10, 1.0), "economic": (20, 1.0)}
@@ -45,4 +45,15 @@ def build_emulator(system: str, seed: int = 0, orders: int = 0, rate_limit: bool
         web_shop = starweb.seeded_state(seed=seed, orders=orders)
         credentials = {"client_id": web_shop.client_id, "client_secret": web_shop.client_secret}
         return Emulator(starweb.create_app(web_shop), "/api/v2", credentials)
+    if system == "norce":
+        return _norce(seed, orders)
     raise LookupError(f"no emulator for {system!r}; choose one of {', '.join(EMULATED_SYSTEMS)}")
+
+
+
+def _norce(seed: int, orders: int) -> Emulator:
+    tenant = norce.seeded_state(seed=seed, orders=orders)
+    credentials = {"client_id": tenant.client_id, "client_secret": tenant.client_secret, "scope": tenant.environment}
+    for channel in tenant.channels.values():
+        credentials[f"channel {channel.name}"] = f"applicationId {channel.id}, key {channel.key}"
+    return Emulator(norce.create_app(tenant), "/", credentials)
