@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -60,7 +61,19 @@ def _serve_until_stopped(settings: Settings, *, web: bool = True, worker: bool =
         stop_on_signals(stop)
         await run_services(settings, stop, web=web, worker=worker, on_ready=announce)
 
-    asyncio.run(main())
+    _run_then_leave(main)
+
+
+def _run_then_leave(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run `main`, then leave: 0 when it returned, 1 with the reason when it failed."""
+    try:
+        asyncio.run(main())
+    except ShopBridgeError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        _leave(1)
+    except BaseException:
+        console.print_exception()
+        _leave(1)
     _leave(0)
 
 
@@ -260,7 +273,7 @@ def demo(
     ] = False,
     orders: Annotated[int, typer.Option(help="Orders to place with --once.")] = 10,
     seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 1,
-    port: Annotated[int, typer.Option(help="Web server port.")] = 8000,
+    port: Annotated[int, typer.Option(help="Web server port (default SHOPBRIDGE_WEB_PORT, else 8000).")] = 0,
     every: Annotated[float, typer.Option(help="Seconds between orders.")] = 3.0,
     timeout: Annotated[float, typer.Option(help="With --once: seconds to wait for all orders.")] = 300.0,
 ) -> None:
@@ -268,8 +281,7 @@ def demo(
     from shopbridge.demo import print_summary, run_live, run_once
 
     if not once:
-        asyncio.run(run_live(seed, port, every, console))
-        _leave(0)
+        _run_then_leave(lambda: run_live(seed, port or Settings().web_port, every, console))
     result = asyncio.run(run_once(orders, seed, timeout))
     print_summary(result)
     handled = result.get("transferred", 0) + result.get("parked", 0)
