@@ -10,16 +10,14 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 
 import uvicorn
 from temporalio.client import Client
 
-from shopbridge.engine.control import ensure_poll_schedule
 from shopbridge.engine.devserver import DevServer
+from shopbridge.engine.schedules import ScheduleKeeper
 from shopbridge.engine.worker import build_worker
 from shopbridge.errors import ConfigError
-from shopbridge.flows.connection import order_rules
 from shopbridge.settings import Settings
 from shopbridge.store import Store
 from shopbridge.web.app import create_app
@@ -56,13 +54,6 @@ async def temporal_client(settings: Settings) -> AsyncIterator[Client]:
         server.stop()
 
 
-async def schedule_polls(client: Client, store: Store, task_queue: str) -> None:
-    for record in store.connections.list():
-        if record.enabled:
-            every = timedelta(seconds=order_rules(record).poll_interval_seconds)
-            await ensure_poll_schedule(client, record.name, task_queue, every)
-
-
 def stop_on_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -87,12 +78,15 @@ async def run_services(
     store = Store.open(settings)
     try:
         async with temporal_client(settings) as client:
-            await schedule_polls(client, store, settings.task_queue)
+            keeper = ScheduleKeeper(client, store, settings.task_queue)
+            await keeper.reconcile()
             async with contextlib.AsyncExitStack() as stack:
                 tasks: list[asyncio.Task[None]] = []
                 if worker:
                     running = build_worker(client, store, settings.task_queue)
                     await stack.enter_async_context(running)
+                    # Connections applied, disabled or resumed while we run get their schedules in step.
+                    tasks.append(asyncio.create_task(keeper.run(stop, settings.schedule_reconcile_seconds)))
                 web_url = ""
                 if listener is not None:
                     server = _web_server(store, client, settings)
@@ -127,13 +121,13 @@ def bind_web_socket(settings: Settings) -> socket.socket:
 
 
 async def _until_stopped(stop: asyncio.Event, services: list[asyncio.Task[None]]) -> None:
-    """Wait for `stop`; a service that ends first (the web server failed) stops everything."""
+    """Wait for `stop`; a service that ends first (say the web server failed) stops everything."""
     stopping = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([stopping, *services], return_when=asyncio.FIRST_COMPLETED)
     stopping.cancel()
     for task in done:
         if task is not stopping and not task.cancelled() and task.exception() is not None:
-            raise ConfigError(f"the web server stopped: {task.exception()}")
+            raise ConfigError(f"a service stopped: {task.exception()}")
 
 
 def _web_server(store: Store, client: Client, settings: Settings) -> uvicorn.Server:
