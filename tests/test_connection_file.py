@@ -34,7 +34,15 @@ def test_secrets_are_stored_apart_from_the_config(world: World, store: Store) ->
     record = apply_connection(store, world.connection())
     assert "key" not in record.config["shop"] and "agreement_grant_token" not in record.config["erp"]
     assert record.secrets["shop.key"] == world.shop_state.api_key
-    assert set(record.secrets) == {"shop.key", "erp.app_secret_token", "erp.agreement_grant_token"}
+    assert set(record.secrets) == {"shop.key", "erp.app_secret_token", "erp.agreement_grant_token", "webhook_secret"}
+
+
+def test_a_webhook_secret_is_generated_kept_on_re_apply_or_taken_from_the_file(world: World, store: Store) -> None:
+    generated = apply_connection(store, world.connection()).secrets["webhook_secret"]
+    assert len(generated) >= 32
+    assert apply_connection(store, world.connection()).secrets["webhook_secret"] == generated
+    given = world.connection() | {"webhook_secret": "merchant-chosen-secret"}
+    assert apply_connection(store, given).secrets["webhook_secret"] == "merchant-chosen-secret"
 
 
 @pytest.mark.parametrize(

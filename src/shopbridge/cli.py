@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -60,7 +61,19 @@ def _serve_until_stopped(settings: Settings, *, web: bool = True, worker: bool =
         stop_on_signals(stop)
         await run_services(settings, stop, web=web, worker=worker, on_ready=announce)
 
-    asyncio.run(main())
+    _run_then_leave(main)
+
+
+def _run_then_leave(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run `main`, then leave: 0 when it returned, 1 with the reason when it failed."""
+    try:
+        asyncio.run(main())
+    except ShopBridgeError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        _leave(1)
+    except BaseException:
+        console.print_exception()
+        _leave(1)
     _leave(0)
 
 
@@ -112,6 +125,57 @@ def connections_apply(file: Annotated[Path, typer.Argument(exists=True, dir_okay
     finally:
         store.close()
     console.print(f"connection [bold]{record.name}[/bold]: {record.shop_system} → {record.erp_system}")
+    _sync_schedules()
+
+
+@connections_app.command("disable")
+def connections_disable(name: str) -> None:
+    """Stop polling a connection (its webhooks are refused by the flow until it is enabled)."""
+    _set_enabled(name, False)
+
+
+@connections_app.command("enable")
+def connections_enable(name: str) -> None:
+    """Poll a disabled connection again."""
+    _set_enabled(name, True)
+
+
+def _set_enabled(name: str, enabled: bool) -> None:
+    from shopbridge.store import Store
+
+    with Store.open(Settings()) as store:
+        try:
+            store.connections.set_enabled(name, enabled)
+        except LookupError as exc:
+            raise _fail(exc) from exc
+    console.print(f"connection [bold]{name}[/bold] {'enabled' if enabled else 'disabled'}")
+    _sync_schedules()
+
+
+def _sync_schedules() -> None:
+    """Bring poll schedules in step now when a Temporal server is configured; a running
+    `shopbridge up` (embedded server) does it itself within schedule_reconcile_seconds."""
+    settings = Settings()
+    if not settings.temporal_address:
+        console.print(f"a running engine updates its poll schedules within {settings.schedule_reconcile_seconds:g} s")
+        return
+
+    async def reconcile() -> None:
+        from temporalio.client import Client
+
+        from shopbridge.engine.schedules import ScheduleKeeper
+        from shopbridge.store import Store
+
+        client = await asyncio.wait_for(Client.connect(settings.temporal_address or ""), timeout=5)
+        with Store.open(settings) as store:
+            await ScheduleKeeper(client, store, settings.task_queue).reconcile()
+
+    try:
+        asyncio.run(reconcile())
+        console.print("poll schedules updated")
+    except Exception as exc:  # the engine reconciles later; the connection itself is stored
+        console.print(f"[yellow]poll schedules not updated now ({exc}); a running engine will[/yellow]")
+    _leave(0)  # Temporal's runtime threads must not see the interpreter finalise
 
 
 @connections_app.command("list")
@@ -263,7 +327,7 @@ def demo(
     ] = False,
     orders: Annotated[int, typer.Option(help="Orders to place with --once.")] = 10,
     seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 1,
-    port: Annotated[int, typer.Option(help="Web server port.")] = 8000,
+    port: Annotated[int, typer.Option(help="Web server port (default SHOPBRIDGE_WEB_PORT, else 8000).")] = 0,
     every: Annotated[float, typer.Option(help="Seconds between orders.")] = 3.0,
     timeout: Annotated[float, typer.Option(help="With --once: seconds to wait for all orders.")] = 300.0,
 ) -> None:
@@ -271,8 +335,7 @@ def demo(
     from shopbridge.demo import print_summary, run_live, run_once
 
     if not once:
-        asyncio.run(run_live(seed, port, every, console))
-        _leave(0)
+        _run_then_leave(lambda: run_live(seed, port or Settings().web_port, every, console))
     result = asyncio.run(run_once(orders, seed, timeout))
     print_summary(result)
     handled = result.get("transferred", 0) + result.get("parked", 0)

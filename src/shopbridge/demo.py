@@ -83,6 +83,7 @@ def demo_connection(world: DemoWorld) -> dict[str, Any]:
             "url": world.erp.url,
             "app_secret_token": economic.DEMO_APP_SECRET_TOKEN,
             "agreement_grant_token": economic.DEMO_AGREEMENT_GRANT_TOKEN,
+            "discount_products_by_vat": {"0": "DISCOUNT0"},
         },
         "orders": {
             "trigger_statuses": [str(TRIGGER_STATUS), "3", "4", "5"],

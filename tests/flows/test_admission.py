@@ -3,13 +3,15 @@ no ledger row, and values no store can hold park the order instead of failing fo
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from shopbridge.connection_file import apply_connection
 from shopbridge.errors import ConfigError
 from shopbridge.flows.connection import open_order_flow
 from shopbridge.flows.order_polling import poll_orders
-from shopbridge.sandbox import prestashop
+from shopbridge.sandbox import economic, prestashop
 from shopbridge.store import Store
 from tests.conftest import World
 
@@ -58,3 +60,24 @@ async def test_a_control_character_in_an_email_parks_the_order(world: World, sto
         outcome = await flow.transfer(tid)
     assert outcome.state == "parked" and "control characters" in outcome.reason
     assert world.documents(tid) == []
+
+
+async def test_a_discounted_order_mixing_vat_rates_is_transferred_with_the_shops_total(
+    world: World, store: Store
+) -> None:
+    connection = world.connection()
+    connection["erp"]["discount_products_by_vat"] = {"0": "DISCOUNT0"}
+    apply_connection(store, connection)
+    order_id = prestashop.place_order(world.shop_state, lines=[("MUG-01", 2), ("GIFTCARD", 1)], discount_percent="10")
+    async with open_order_flow(store, world.name) as flow:
+        tid = flow.admit("1", str(order_id), "2")
+        assert tid is not None
+        outcome = await flow.transfer(tid)
+    assert outcome.state == "transferred", outcome.reason
+    (collection, number), = world.documents(tid)
+    document = economic.get_document(world.erp_state, collection, number)
+    paid = Decimal(world.shop_state.tables["orders"][order_id]["total_paid_tax_incl"]).quantize(Decimal("0.01"))
+    assert Decimal(str(document["grossAmount"])) == paid
+    discount_products = [line["product"]["productNumber"] for line in document["lines"] if "DISCOUNT" in
+                         line["product"]["productNumber"]]  # fmt: skip
+    assert sorted(discount_products) == ["DISCOUNT", "DISCOUNT0"]

@@ -130,3 +130,15 @@ async def test_a_secret_path_segment_stands_in_for_a_signature(
     assert good.status_code == 202
     bad = await anonymous.post(f"/webhooks/{world.name}/{secret[:-1]}x/orders", json={"id": "7"})
     assert bad.status_code == 401
+
+
+async def test_logout_needs_the_csrf_token_and_clears_the_session(
+    anonymous: httpx.AsyncClient, store: Store, ledger: Ledger
+) -> None:
+    await anonymous.post("/login", data={"token": store.tokens.create("alice")})
+    page = (await anonymous.get("/")).text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert csrf is not None
+    assert (await anonymous.post("/logout", data={"csrf_token": "forged"})).status_code == 403
+    assert (await anonymous.post("/logout", data={"csrf_token": csrf.group(1)})).status_code == 303
+    assert (await anonymous.get("/")).status_code == 401

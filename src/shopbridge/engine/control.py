@@ -46,8 +46,11 @@ async def start_transfer(
         return None
 
 
+POLL_SCHEDULE_PREFIX = "poll-orders/"
+
+
 def poll_schedule_id(connection: str) -> str:
-    return f"poll-orders/{connection}"
+    return f"{POLL_SCHEDULE_PREFIX}{connection}"
 
 
 async def ensure_poll_schedule(client: Client, connection: str, task_queue: str, every: timedelta) -> None:

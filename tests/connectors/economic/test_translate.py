@@ -257,3 +257,20 @@ def test_e_conomic_arrives_at_the_shops_gross_total(
     placed = order(lines, total_gross=order(lines).total_gross.amount + shop_rounding)
     body = order_to_economic(placed, 1, REFERENCE, SETTINGS, GROUPS)
     assert erp_gross(body, domestic=True) == placed.total_gross.amount
+
+
+def test_a_discount_split_per_vat_rate_uses_a_discount_product_per_rate() -> None:
+    settings = SETTINGS.model_copy(update={"discount_products_by_vat": {"0": "DISCOUNT0"}})
+    groups = GROUPS | {"DISCOUNT0": 2}
+    placed = order([product("MUG-01", "1", "240.00"), product("GIFTCARD", "1", "400.00", "0"),
+                    discount("40.00", "0"), discount("24.00")])  # fmt: skip
+    body = order_to_economic(placed, 1, REFERENCE, settings, groups)
+    assert numbers(body) == ["MUG-01", "GIFTCARD", "DISCOUNT0", "DISCOUNT"]
+    assert erp_gross(body, domestic=True, groups=groups) == placed.total_gross.amount
+
+
+def test_a_zero_rated_discount_without_its_own_product_names_the_setting() -> None:
+    placed = order([product("MUG-01", "1", "240.00"), product("GIFTCARD", "1", "400.00", "0"),
+                    discount("40.00", "0"), discount("24.00")])  # fmt: skip
+    with pytest.raises(DataError, match="discount_products_by_vat"):
+        order_to_economic(placed, 1, REFERENCE, SETTINGS, GROUPS)

@@ -348,3 +348,18 @@ def test_every_instant_of_a_window_is_found_by_its_wall_clock_filter(
     low, high = local_window(since, until, CPH)
     assert low <= stamp <= high
     assert within_window(stamp, since, until, CPH)
+
+
+def test_a_discount_over_goods_at_two_vat_rates_is_split_per_rate() -> None:
+    details = [
+        detail_payload(product_reference="MUG-01", unit_price_tax_excl="240.000000", unit_price_tax_incl="300.000000",
+                       total_price_tax_excl="240.000000", total_price_tax_incl="300.000000", tax_rate="25.000"),
+        detail_payload(product_reference="GIFTCARD", unit_price_tax_excl="400.000000", unit_price_tax_incl="400.000000",
+                       total_price_tax_excl="400.000000", total_price_tax_incl="400.000000", tax_rate="0.000"),
+    ]  # fmt: skip
+    order = translate(order_payload(total_discounts_tax_excl="64.000000", total_discounts_tax_incl="70.000000"),
+                      details=details)  # fmt: skip
+    parts = lines_of(order, OrderLineKind.DISCOUNT)
+    assert [(p.vat_rate, p.total_gross.amount) for p in parts] == [
+        (Decimal("0"), Decimal("-40.00")), (Decimal("0.25"), Decimal("-30.00"))
+    ]

@@ -143,7 +143,7 @@ async def test_seed_holds_the_reference_data_and_one_product_per_catalog_sku(cli
     layouts = [item["layoutNumber"] for item in await all_pages(client, "/layouts")]
     assert layouts == [19, 20, 21]
     products = {item["productNumber"]: item for item in await all_pages(client, "/products", pagesize=1000)}
-    assert set(products) == {*catalog.all_skus(), "SHIPPING", "FEE", "DISCOUNT", "ROUNDING"}
+    assert set(products) == {*catalog.all_skus(), "SHIPPING", "FEE", "DISCOUNT", "DISCOUNT0", "ROUNDING"}
     assert money(products["GIFTCARD"]["salesPrice"]) == catalog_price("GIFTCARD")
     assert products["GIFTCARD"]["productGroup"]["productGroupNumber"] == 2
     assert products["MUG-01"]["productGroup"]["productGroupNumber"] == 1

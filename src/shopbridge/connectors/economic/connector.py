@@ -18,6 +18,7 @@ from shopbridge.connectors.economic.translate import (
     customer_to_economic,
     document_ref_from_economic,
     order_to_economic,
+    product_number,
 )
 from shopbridge.errors import ConfigError, DataError
 from shopbridge.model import Customer, Order, OrderLineKind
@@ -46,6 +47,8 @@ class EconomicSettings(ConnectorSettings):
     shipping_product: str = "SHIPPING"
     fee_product: str = "FEE"
     discount_product: str = "DISCOUNT"
+    # VAT percent ("0", "12", "6") → discount product in a group of that rate; others use discount_product.
+    discount_products_by_vat: dict[str, str] = {}
     rounding_product: str = "ROUNDING"
     rounding_tolerance: Decimal = Decimal("1.00")
     vat_rates_by_product_group: dict[int, Decimal] = {
@@ -222,13 +225,9 @@ class EconomicConnector:
         return groups
 
     def _configured_products(self, order: Order) -> list[tuple[str, str]]:
-        by_kind = {
-            OrderLineKind.SHIPPING: self.settings.shipping_product,
-            OrderLineKind.FEE: self.settings.fee_product,
-            OrderLineKind.DISCOUNT: self.settings.discount_product,
-        }
-        kinds = dict.fromkeys(line.kind for line in order.lines if line.kind in by_kind)
-        return [(kind.value, by_kind[kind]) for kind in kinds]
+        used = (line for line in order.lines if line.kind is not OrderLineKind.PRODUCT)
+        found = dict.fromkeys((line.kind.value, product_number(line, self.settings)) for line in used)
+        return list(found)
 
 
 def _carries_reference(payload: dict[str, Any], reference: str) -> bool:

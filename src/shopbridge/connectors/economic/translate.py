@@ -60,6 +60,7 @@ class _DocumentLine:
     shop_net: Decimal = Decimal(0)
     shop_vat: Decimal = Decimal(0)
     quantity: Decimal = Decimal(1)
+    kind: OrderLineKind = OrderLineKind.PRODUCT
 
     def vat_agrees_with(self, rate: Decimal) -> bool:
         """The shop's VAT on this line is `rate`, allowing for the shop's rounding per item.
@@ -168,19 +169,26 @@ def _check_reference(reference: str) -> None:
         raise DataError(f"reference must be 1 to {REFERENCE_MAX} characters, got {len(reference)}", system=SYSTEM)
 
 
-def _product_number(line: OrderLine, settings: EconomicSettings) -> str:
+def product_number(line: OrderLine, settings: EconomicSettings) -> str:
+    """The e-conomic product a line is written on; a discount's depends on its VAT rate."""
     by_kind = {
         OrderLineKind.PRODUCT: line.sku,
         OrderLineKind.SHIPPING: settings.shipping_product,
         OrderLineKind.FEE: settings.fee_product,
-        OrderLineKind.DISCOUNT: settings.discount_product,
+        OrderLineKind.DISCOUNT: discount_product(line.vat_rate, settings),
     }
     return by_kind[line.kind]
 
 
+def discount_product(rate: Decimal, settings: EconomicSettings) -> str:
+    """In the domestic zone VAT follows the product group, so each rate needs a discount product
+    in a group of that rate (discounts are split per rate: model/discount.py)."""
+    return settings.discount_products_by_vat.get(_percent(rate), settings.discount_product)
+
+
 def _document_line(line: OrderLine, settings: EconomicSettings) -> _DocumentLine:
     """One shop line as an e-conomic line; prices get two decimals, more is E04740 (spec §3)."""
-    number = _product_number(line, settings)
+    number = product_number(line, settings)
     if line.kind is OrderLineKind.DISCOUNT:
         quantity, unit_net = Decimal(1), -abs(round_cents(line.total_net.amount))
     else:
@@ -194,7 +202,8 @@ def _document_line(line: OrderLine, settings: EconomicSettings) -> _DocumentLine
     net = round_cents(quantity * unit_net)
     shop_net = line.total_net.amount
     return _DocumentLine(
-        line.name, number, line.vat_rate, net, body, shop_net, line.total_gross.amount - shop_net, line.quantity
+        line.name, number, line.vat_rate, net, body, shop_net, line.total_gross.amount - shop_net, line.quantity,
+        line.kind,
     )
 
 
@@ -211,9 +220,12 @@ def _check_vat_rate(line: _DocumentLine, settings: EconomicSettings, product_gro
     """In the domestic zone e-conomic takes VAT from the product group, so the shop must agree."""
     group, rate = _group_rate(line.product_number, settings, product_groups)
     if not line.vat_agrees_with(rate):
+        hint = ""
+        if line.kind is OrderLineKind.DISCOUNT and line.shop_vat_rate in settings.vat_rates_by_product_group.values():
+            hint = f"; map {_percent(line.shop_vat_rate)} % to a discount product in discount_products_by_vat"
         raise DataError(
             f"line {line.name!r} has VAT {_percent(line.shop_vat_rate)} % but e-conomic product group "
-            f"{group} applies {_percent(rate)} %",
+            f"{group} applies {_percent(rate)} %{hint}",
             system=SYSTEM,
         )
 

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from shopbridge.connectors.base import OrderSummary
 from shopbridge.errors import DataError
 from shopbridge.model import Address, Customer, Money, Order, OrderLine, OrderLineKind, OrderState, round_cents
+from shopbridge.model.discount import split_discounts
 
 SYSTEM = "prestashop"
 Payload = Mapping[str, Any]
@@ -345,7 +346,8 @@ def order_lines(order: Payload, details: Sequence[Payload], currency: str, carri
         _extra_line(order, "total_discounts", OrderLineKind.DISCOUNT, "Discount", currency),
         _extra_line(order, "total_wrapping", OrderLineKind.FEE, "Gift wrapping", currency),
     )
-    return lines + [line for line in extras if line is not None]
+    # A discount over goods at several VAT rates becomes one line per rate (model/discount.py).
+    return split_discounts(lines + [line for line in extras if line is not None])
 
 
 def product_line(detail: Payload, number: int, currency: str) -> OrderLine:

@@ -43,6 +43,7 @@ def _product(number: str, name: str, price: Decimal, group: int) -> Json:
 _EXTRA_PRODUCTS = (
     ("SHIPPING", "Fragt", catalog.SHIPPING_NET, 1), ("FEE", "Gebyr", Decimal("0.00"), 1),
     ("DISCOUNT", "Rabat", Decimal("0.00"), 1), ("ROUNDING", "Øreafrunding", Decimal("0.00"), 2),
+    ("DISCOUNT0", "Rabat, momsfri", Decimal("0.00"), 2),
 )  # fmt: skip
 _SEED_ROWS: dict[str, list[Json]] = {
     "vat-zones": [
