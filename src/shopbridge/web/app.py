@@ -12,6 +12,7 @@ from temporalio.client import Client
 
 from shopbridge.engine.contracts import OrderRef
 from shopbridge.engine.control import start_transfer
+from shopbridge.errors import DataError
 from shopbridge.flows.order_transfer import snapshot_of
 from shopbridge.store import Store, TransferRecord
 from shopbridge.web import auth, webhooks
@@ -95,6 +96,8 @@ def create_app(store: Store, temporal: Client | None = None, task_queue: str = "
             event = webhooks.reader_for(system)(body)
         except ValidationError as exc:
             raise HTTPException(422, exc.errors(include_url=False, include_context=False)) from None
+        except (ValueError, DataError) as exc:
+            raise HTTPException(422, f"not an order event: {exc}") from None
         started = await _start(connection, event.shop, event.id)
         return {"accepted": True, "started": started}
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 
 from shopbridge.connection_file import WEBHOOK_SECRET_KEY
+from shopbridge.connectors.norce.translate import event_hint
+from shopbridge.connectors.starweb.translate import webhook_hints
 from shopbridge.store import Store
 
 SIGNATURE_HEADER = "X-ShopBridge-Signature"
@@ -35,9 +38,28 @@ def read_order_webhook(body: bytes) -> OrderWebhook:
     return OrderWebhook.model_validate_json(body)
 
 
-# One reader per shop system; Starweb or Norce push payloads plug in their own here.
+def read_starweb_webhook(body: bytes) -> OrderWebhook:
+    """Starweb's order event (`shopIdCode`, `orderId`): a hint to read that order again."""
+    hints = webhook_hints(json.loads(body))
+    if not hints:
+        raise ValueError("the webhook names no order")
+    shop, order_id = hints[0]
+    return OrderWebhook(id=order_id, shop=shop)
+
+
+def read_norce_event(body: bytes) -> OrderWebhook:
+    """Norce's order event (`ApplicationId`, `OrderNo`); the channel is the shop."""
+    hint = event_hint(json.loads(body))
+    return OrderWebhook(id=hint.order_id, shop=hint.shop)
+
+
+# One reader per shop system: each turns its system's payload into the order to read again.
 WebhookReader = Callable[[bytes], OrderWebhook]
-READERS: dict[str, WebhookReader] = {"prestashop": read_order_webhook}
+READERS: dict[str, WebhookReader] = {
+    "prestashop": read_order_webhook,
+    "starweb": read_starweb_webhook,
+    "norce": read_norce_event,
+}
 
 
 def reader_for(shop_system: str) -> WebhookReader:
