@@ -117,10 +117,15 @@ def test_sandbox_serve_prints_url_and_serves_seeded_data() -> None:
             process.terminate()
 
 
-def test_demo_once_places_orders_and_reports_no_duplicates(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "pair",
+    [[], ["--shop", "starweb"], ["--shop", "norce"], ["--erp", "hogia"]],
+    ids=["prestashop-economic", "starweb-economic", "norce-economic", "prestashop-hogia"],
+)
+def test_demo_once_places_orders_and_reports_no_duplicates(tmp_path: Path, pair: list[str]) -> None:
     env = {**os.environ, "SHOPBRIDGE_DATA_DIR": str(tmp_path)}
     result = subprocess.run(
-        [SHOPBRIDGE, "demo", "--once", "--orders", "6", "--timeout", "120"],
+        [SHOPBRIDGE, "demo", "--once", "--orders", "6", "--timeout", "120", *pair],
         capture_output=True, text=True, timeout=180, env=env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -128,6 +133,12 @@ def test_demo_once_places_orders_and_reports_no_duplicates(tmp_path: Path) -> No
     assert summary["placed"] == 6
     assert summary["transferred"] + summary["parked"] == 6
     assert summary["duplicates"] == 0
+
+
+def test_demo_names_the_pairs_it_knows() -> None:
+    result = subprocess.run([SHOPBRIDGE, "demo", "--once", "--shop", "magento"], capture_output=True, text=True,
+                            timeout=60)  # fmt: skip
+    assert result.returncode == 2 and "starweb" in result.stdout + result.stderr
 
 
 def test_up_serves_the_web_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:

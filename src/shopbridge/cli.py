@@ -330,13 +330,19 @@ def demo(
     port: Annotated[int, typer.Option(help="Web server port (default SHOPBRIDGE_WEB_PORT, else 8000).")] = 0,
     every: Annotated[float, typer.Option(help="Seconds between orders.")] = 3.0,
     timeout: Annotated[float, typer.Option(help="With --once: seconds to wait for all orders.")] = 300.0,
+    shop: Annotated[str, typer.Option(help="The emulated shop: prestashop, starweb or norce.")] = "prestashop",
+    erp: Annotated[str, typer.Option(help="The emulated ERP: economic or hogia.")] = "economic",
 ) -> None:
     """Emulators, a demo connection and live orders flowing through ShopBridge."""
     from shopbridge.demo import print_summary, run_live, run_once
+    from shopbridge.demo_systems import DEMO_ERPS, DEMO_SHOPS
 
+    if shop not in DEMO_SHOPS or erp not in DEMO_ERPS:
+        console.print(f"[red]choose --shop from {', '.join(DEMO_SHOPS)} and --erp from {', '.join(DEMO_ERPS)}[/red]")
+        _leave(2)
     if not once:
-        _run_then_leave(lambda: run_live(seed, port or Settings().web_port, every, console))
-    result = asyncio.run(run_once(orders, seed, timeout))
+        _run_then_leave(lambda: run_live(seed, port or Settings().web_port, every, console, shop, erp))
+    result = asyncio.run(run_once(orders, seed, timeout, shop, erp))
     print_summary(result)
     handled = result.get("transferred", 0) + result.get("parked", 0)
     ok = result.get("placed") == orders and handled == orders and result.get("duplicates", 1) == 0

@@ -14,7 +14,6 @@ import random
 import secrets
 import tempfile
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -24,69 +23,53 @@ from rich.live import Live
 from rich.table import Table
 
 from shopbridge.connection_file import apply_connection
+from shopbridge.demo_systems import POISON_SKU, DemoErp, DemoShop, PlacedOrder, demo_erp, demo_shop
 from shopbridge.engine.runtime import Services, run_services
 from shopbridge.flows.ids import transfer_id
-from shopbridge.sandbox import economic, prestashop
-from shopbridge.sandbox.faults import FaultRule
 from shopbridge.sandbox.server import BackgroundServer, free_port
 from shopbridge.settings import Settings
 from shopbridge.store import Store
 from shopbridge.web.webhooks import SIGNATURE_HEADER, sign
 
 CONNECTION = "demo"
-SHOP = "1"  # the emulated PrestaShop has one shop
-TRIGGER_STATUS = 2  # "Payment accepted" on a PrestaShop install
-AWAITING_PAYMENT = 10  # "Awaiting bank wire payment": not a trigger until it is paid
-POISON_SKU = "LIMITED-01"  # sold in the shop, unknown to the ERP: orders holding it are parked
-POISON_EVERY = 10  # every tenth order holds it for sure; shoppers pick it now and then too
+POISON_EVERY = 10  # every tenth order holds the print the ERP lacks; shoppers pick it now and then too
 DONE_STATES = ("transferred", "parked")
 
 
 @dataclass
 class DemoWorld:
-    shop_state: prestashop.PrestaShopState
-    erp_state: economic.EconomicState
-    shop: BackgroundServer
-    erp: BackgroundServer
-    placed: list[str] = field(default_factory=list)
+    shop: DemoShop
+    erp: DemoErp
+    shop_server: BackgroundServer
+    erp_server: BackgroundServer
+    placed: list[PlacedOrder] = field(default_factory=list)
     webhook_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
     def stop(self) -> None:
-        self.shop.stop()
-        self.erp.stop()
+        self.shop_server.stop()
+        self.erp_server.stop()
 
     def duplicates(self) -> int:
-        documents = economic.documents_by_reference(self.erp_state)
-        return sum(len(found) - 1 for found in documents.values() if len(found) > 1)
+        return self.erp.duplicates()
 
 
-def start_world(seed: int) -> DemoWorld:
+def start_world(seed: int, shop_system: str = "prestashop", erp_system: str = "economic") -> DemoWorld:
     # Retried activities are expected weather here; their warnings would bury the live view.
     logging.getLogger("temporalio").setLevel(logging.ERROR)
-    shop_state = prestashop.seeded_state(seed=seed)
-    prestashop.add_product(shop_state, POISON_SKU, "Limited edition print", Decimal("240.00"))
-    erp_state = economic.seeded_state(seed=seed)
-    # A little weather: the ERP now and then asks us to slow down.
-    erp_state.faults.add(FaultRule(kind="status", status=429, retry_after=1.0, probability=0.02))
-    shop = BackgroundServer(prestashop.create_app(shop_state)).start()
-    erp = BackgroundServer(economic.create_app(erp_state)).start()
-    return DemoWorld(shop_state, erp_state, shop, erp)
+    shop, erp = demo_shop(shop_system, seed), demo_erp(erp_system, seed)
+    shop_server = BackgroundServer(shop.app()).start()
+    erp_server = BackgroundServer(erp.app()).start()
+    return DemoWorld(shop, erp, shop_server, erp_server)
 
 
 def demo_connection(world: DemoWorld) -> dict[str, Any]:
     return {
         "name": CONNECTION,
         "webhook_secret": world.webhook_secret,
-        "shop": {"system": "prestashop", "url": world.shop.url, "key": prestashop.DEMO_API_KEY},
-        "erp": {
-            "system": "economic",
-            "url": world.erp.url,
-            "app_secret_token": economic.DEMO_APP_SECRET_TOKEN,
-            "agreement_grant_token": economic.DEMO_AGREEMENT_GRANT_TOKEN,
-            "discount_products_by_vat": {"0": "DISCOUNT0"},
-        },
+        "shop": world.shop.side(world.shop_server.url),
+        "erp": world.erp.side(world.erp_server.url),
         "orders": {
-            "trigger_statuses": [str(TRIGGER_STATUS), "3", "4", "5"],
+            "trigger_statuses": world.shop.trigger_statuses,
             "document": "invoice",
             "book_invoices": True,
             "poll_interval_seconds": 2,
@@ -104,23 +87,17 @@ class OrderPlacer:
         self.random = random.Random(seed)
         self.http = httpx.AsyncClient(timeout=10)
 
-    async def place(self, index: int, status: int = TRIGGER_STATUS) -> str:
-        body: dict[str, Any] = {"status": status}
-        if index % POISON_EVERY == POISON_EVERY - 1:
-            body["lines"] = [[POISON_SKU, 1]]
-        if self.random.random() < 0.2:
-            body["discount_percent"] = "10"
-        response = await self.http.post(f"{self.world.shop.url}/_sandbox/orders", json=body)
-        response.raise_for_status()
-        order_id = str(response.json()["id"])
-        self.world.placed.append(order_id)
-        if self.web_url and status == TRIGGER_STATUS:
-            await self._notify(order_id)
-        return order_id
+    async def place(self, index: int, paid: bool = True) -> PlacedOrder:
+        lines = [(POISON_SKU, 1)] if index % POISON_EVERY == POISON_EVERY - 1 else None
+        order = self.world.shop.place(self.random, lines, paid)
+        self.world.placed.append(order)
+        if self.web_url and paid:
+            await self.notify(order)
+        return order
 
-    async def _notify(self, order_id: str) -> None:
-        """The shop module's webhook, signed with the connection's secret."""
-        body = json.dumps({"id": order_id, "shop": SHOP}).encode()
+    async def notify(self, order: PlacedOrder) -> None:
+        """The shop's webhook, signed with the connection's secret."""
+        body = self.world.shop.webhook_body(order)
         headers = {SIGNATURE_HEADER: sign(self.world.webhook_secret, body), "content-type": "application/json"}
         await self.http.post(f"{self.web_url}/webhooks/{CONNECTION}/orders", content=body, headers=headers)
 
@@ -129,7 +106,7 @@ class OrderPlacer:
 
 
 def summary(world: DemoWorld, store: Store) -> dict[str, int]:
-    states = [_state_of(store, order_id) for order_id in world.placed]
+    states = [_state_of(store, order) for order in world.placed]
     return {
         "placed": len(world.placed),
         "transferred": states.count("transferred"),
@@ -138,14 +115,16 @@ def summary(world: DemoWorld, store: Store) -> dict[str, int]:
     }
 
 
-def _state_of(store: Store, order_id: str) -> str:
-    row = store.ledger.get(transfer_id(CONNECTION, SHOP, order_id))
+def _state_of(store: Store, order: PlacedOrder) -> str:
+    row = store.ledger.get(transfer_id(CONNECTION, order.shop, order.order_id))
     return row.state if row is not None else "unseen"
 
 
-async def run_once(orders: int, seed: int, timeout: float) -> dict[str, int]:
+async def run_once(
+    orders: int, seed: int, timeout: float, shop: str = "prestashop", erp: str = "economic"
+) -> dict[str, int]:
     """Place `orders` orders, wait until all are handled (or `timeout`), return the summary."""
-    world = start_world(seed)
+    world = start_world(seed, shop, erp)
     result: dict[str, int] = {}
     stop = asyncio.Event()
 
@@ -173,19 +152,21 @@ async def run_once(orders: int, seed: int, timeout: float) -> dict[str, int]:
 async def _wait_until_handled(world: DemoWorld, store: Store, timeout: float) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while asyncio.get_running_loop().time() < deadline:
-        if all(_state_of(store, order_id) in DONE_STATES for order_id in world.placed):
+        if all(_state_of(store, order) in DONE_STATES for order in world.placed):
             return
         await asyncio.sleep(0.5)
 
 
-async def run_live(seed: int, web_port: int, every: float, console: Console) -> None:
+async def run_live(
+    seed: int, web_port: int, every: float, console: Console, shop: str = "prestashop", erp: str = "economic"
+) -> None:
     """Orders keep arriving until Ctrl-C; a table shows where each one is."""
-    world = start_world(seed)
+    world = start_world(seed, shop, erp)
     stop = asyncio.Event()
 
     async def drive(services: Services) -> None:
-        console.print(f"Shop emulator   {world.shop.url}/api/  key {prestashop.DEMO_API_KEY}")
-        console.print(f"ERP emulator    {world.erp.url}")
+        console.print(f"Shop emulator   {world.shop.system} at {world.shop_server.url}")
+        console.print(f"ERP emulator    {world.erp.system} at {world.erp_server.url}")
         console.print(f"Orders page     {services.web_url}/   (Ctrl-C stops everything)")
         console.print(f"Operator token  {token}   (paste it on the login page)")
         asyncio.create_task(_keep_placing(world, services.web_url, seed, every, stop))
@@ -209,25 +190,21 @@ async def _keep_placing(world: DemoWorld, web_url: str, seed: int, every: float,
     try:
         while not stop.is_set():
             # Some buyers pay by bank transfer: the order waits until the payment is booked.
-            status = AWAITING_PAYMENT if placer.random.random() < 0.2 else TRIGGER_STATUS
-            order_id = await placer.place(index, status)
-            if status == AWAITING_PAYMENT:
-                asyncio.create_task(_pay_later(placer, order_id, every * 3))
+            paid = placer.random.random() >= 0.2
+            order = await placer.place(index, paid)
+            if not paid:
+                asyncio.create_task(_pay_later(placer, order, every * 3))
             index += 1
             await asyncio.sleep(every)
     finally:
         await placer.aclose()
 
 
-async def _pay_later(placer: OrderPlacer, order_id: str, delay: float) -> None:
-    """The bank transfer arrives: the merchant sets the order to "Payment accepted" (spec §8.1)."""
+async def _pay_later(placer: OrderPlacer, order: PlacedOrder, delay: float) -> None:
+    """The bank transfer arrives: the merchant marks the order paid, and the shop says so."""
     await asyncio.sleep(delay)
-    body = (
-        f"<prestashop><order_history><id_order>{order_id}</id_order><id_order_state>{TRIGGER_STATUS}</id_order_state>"
-        "</order_history></prestashop>"
-    )
-    url = f"{placer.world.shop.url}/api/order_histories"
-    await placer.http.post(url, content=body, auth=(prestashop.DEMO_API_KEY, ""))
+    placer.world.shop.pay(order)
+    await placer.notify(order)
 
 
 async def _show_live(world: DemoWorld, store: Store, stop: asyncio.Event, console: Console) -> None:
