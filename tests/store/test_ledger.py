@@ -308,4 +308,3 @@ def test_claim_refuses_a_naive_clock(store: Store, connection_id: int) -> None:
     with pytest.raises(ValueError, match="naive"):
         store.ledger.claim(pending.transfer_id, LEASE, now=datetime(2030, 1, 1, 12, 0))
     assert store.ledger.get(pending.transfer_id) == pending
-
