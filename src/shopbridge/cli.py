@@ -55,6 +55,8 @@ def _serve_until_stopped(settings: Settings, *, web: bool = True, worker: bool =
     async def announce(services: Services) -> None:
         where = f"web on {services.web_url}/" if services.web_url else f"worker on queue {settings.task_queue}"
         console.print(f"ShopBridge is up: {where}  (Ctrl-C stops it)")
+        if services.web_url and not services.store.tokens.list():
+            console.print("no operator token yet: create one with `shopbridge tokens create NAME` to log in")
 
     async def main() -> None:
         stop = asyncio.Event()

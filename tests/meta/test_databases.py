@@ -1,4 +1,4 @@
-"""The test database helper never hides the PostgreSQL half behind a silent skip."""
+"""tests/databases.py never hides the PostgreSQL half behind a silent skip."""
 
 from __future__ import annotations
 

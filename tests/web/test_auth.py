@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from shopbridge.store import Store
 from shopbridge.web.app import create_app
 from shopbridge.web.auth import CSRF_HEADER, SESSION_COOKIE
-from shopbridge.web.webhooks import SIGNATURE_HEADER, sign
+from shopbridge.web.webhooks import MAX_BODY_BYTES, SIGNATURE_HEADER, sign
 from tests.conftest import World
 from tests.web.conftest import Ledger
 
@@ -142,3 +142,13 @@ async def test_logout_needs_the_csrf_token_and_clears_the_session(
     assert (await anonymous.post("/logout", data={"csrf_token": "forged"})).status_code == 403
     assert (await anonymous.post("/logout", data={"csrf_token": csrf.group(1)})).status_code == 303
     assert (await anonymous.get("/")).status_code == 401
+
+
+async def test_an_oversized_webhook_body_is_refused_unread(
+    anonymous: httpx.AsyncClient, store: Store, world: World, ledger: Ledger
+) -> None:
+    body = b'{"id": "7", "pad": "' + b"x" * (MAX_BODY_BYTES + 1) + b'"}'
+    secret = store.connections.get(world.name).secrets["webhook_secret"]
+    response = await anonymous.post(f"/webhooks/{world.name}/orders", content=body,
+                                    headers={SIGNATURE_HEADER: sign(secret, body)})  # fmt: skip
+    assert response.status_code == 413

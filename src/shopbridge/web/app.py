@@ -80,14 +80,20 @@ def create_app(store: Store, temporal: Client | None = None, task_queue: str = "
 
     @app.post("/webhooks/{connection}/orders", status_code=202)
     async def order_webhook(connection: str, request: Request) -> dict[str, Any]:
-        body = await request.body()
+        body = await _webhook_body(request)
         system = webhooks.verify_signature(store, connection, body, request.headers.get(webhooks.SIGNATURE_HEADER, ""))
         return await _accept_webhook(connection, system, body)
 
     @app.post("/webhooks/{connection}/{secret}/orders", status_code=202)
     async def order_webhook_by_path(connection: str, secret: str, request: Request) -> dict[str, Any]:
         system = webhooks.verify_path_secret(store, connection, secret)
-        return await _accept_webhook(connection, system, await request.body())
+        return await _accept_webhook(connection, system, await _webhook_body(request))
+
+    async def _webhook_body(request: Request) -> bytes:
+        try:
+            return await webhooks.read_body(request.stream())
+        except webhooks.BodyTooLarge as exc:
+            raise HTTPException(413, str(exc)) from None
 
     async def _accept_webhook(connection: str, system: str | None, body: bytes) -> dict[str, Any]:
         if system is None:

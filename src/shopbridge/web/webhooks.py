@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 from pydantic import BaseModel, Field
 
@@ -22,6 +22,8 @@ from shopbridge.store import Store
 
 SIGNATURE_HEADER = "X-ShopBridge-Signature"
 SIGNATURE_SCHEME = "sha256="
+# An order notification is a few hundred bytes; shops that push whole orders stay far below this.
+MAX_BODY_BYTES = 256 * 1024
 # Compared against when the connection is unknown, so both refusals take the same time.
 _DECOY_SECRET = secrets.token_urlsafe(32)
 
@@ -60,6 +62,20 @@ READERS: dict[str, WebhookReader] = {
     "starweb": read_starweb_webhook,
     "norce": read_norce_event,
 }
+
+
+class BodyTooLarge(ValueError):
+    """A webhook body longer than MAX_BODY_BYTES."""
+
+
+async def read_body(chunks: AsyncIterator[bytes]) -> bytes:
+    """The raw body, refused past MAX_BODY_BYTES so a flood cannot fill memory before the check."""
+    body = bytearray()
+    async for chunk in chunks:
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise BodyTooLarge(f"webhook bodies are at most {MAX_BODY_BYTES} bytes")
+    return bytes(body)
 
 
 def reader_for(shop_system: str) -> WebhookReader:
