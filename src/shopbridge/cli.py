@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from shopbridge.agent.main import agent_app
 from shopbridge.errors import ShopBridgeError
 from shopbridge.settings import Settings
 
@@ -23,6 +24,7 @@ sync_app = typer.Typer(help="Run a sync now.", no_args_is_help=True)
 app.add_typer(connections_app, name="connections")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(sync_app, name="sync")
+app.add_typer(agent_app, name="agent")
 console = Console()
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from shopbridge.connectors.base import ConnectorSettings, DocumentSink, OrderSource
 from shopbridge.connectors.economic import EconomicConnector, EconomicSettings
+from shopbridge.connectors.mamut import MamutConnector, MamutSettings
 from shopbridge.connectors.prestashop import PrestaShopConnector, PrestaShopSettings
 from shopbridge.errors import ConfigError
 
@@ -18,6 +19,7 @@ SHOP_SYSTEMS: SystemTable = {
 }
 ERP_SYSTEMS: SystemTable = {
     "economic": (EconomicSettings, EconomicConnector),
+    "mamut": (MamutSettings, MamutConnector),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shopbridge.settings import Settings
+from shopbridge.store.agents import AgentHealth, AgentJob, AgentRepository
 from shopbridge.store.bindings import Binding, BindingRepository
 from shopbridge.store.connections import ConnectionNotFound, ConnectionRecord, ConnectionRepository
 from shopbridge.store.cursors import CursorRepository
@@ -22,6 +23,7 @@ class Store:
         self.cursors = CursorRepository(self.database)
         self.ledger = TransferLedger(self.database)
         self.events = EventLog(self.database)
+        self.agents = AgentRepository(self.database)
 
     @classmethod
     def open(cls, settings: Settings, migrate: bool = True) -> Store:
@@ -46,6 +48,9 @@ class Store:
 
 
 __all__ = [
+    "AgentHealth",
+    "AgentJob",
+    "AgentRepository",
     "Binding",
     "BindingRepository",
     "ConnectionNotFound",

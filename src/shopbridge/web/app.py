@@ -16,6 +16,7 @@ from shopbridge.engine.contracts import OrderRef
 from shopbridge.engine.control import start_transfer
 from shopbridge.flows.order_transfer import snapshot_of
 from shopbridge.store import Store, TransferRecord
+from shopbridge.web.agent_api import agent_router
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 STATES = ("pending", "in_progress", "transferred", "parked")
@@ -37,6 +38,7 @@ def transfer_json(row: TransferRecord) -> dict[str, Any]:
 
 def create_app(store: Store, temporal: Client | None = None, task_queue: str = "shopbridge") -> FastAPI:
     app = FastAPI(title="ShopBridge", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    app.include_router(agent_router(store))
 
     def connection_id(name: str) -> int:
         try:

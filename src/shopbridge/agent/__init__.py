@@ -1,0 +1,12 @@
+"""The ShopBridge agent: runs beside Mamut on the merchant's server and imports the documents ShopBridge sends.
+
+It connects out to ShopBridge over HTTPS (long-polling, see web/agent_api.py), authenticates with
+the token issued for its connection, writes each document as a Mamut import file (the transfer id
+as the order's external number, checked in Mamut's export before every import), waits for Mamut to
+take or refuse it, and sends back the result and Mamut's export files. Answers are kept on disk
+until ShopBridge has them, so restarts and outages on either side lose nothing.
+"""
+
+from shopbridge.agent.runner import Agent, AgentConfig
+
+__all__ = ["Agent", "AgentConfig"]
