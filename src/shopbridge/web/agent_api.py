@@ -50,32 +50,39 @@ def job_json(job: AgentJob) -> dict[str, Any]:
     return {key: value.isoformat() if isinstance(value, datetime) else value for key, value in data.items()}
 
 
-def agent_router(store: Store) -> APIRouter:
-    router = APIRouter()
+class AgentAuth:
+    """The connection whose agent token the request carries as `Authorization: Bearer …`; 401 otherwise."""
 
-    def connection_of(authorization: Annotated[str, Header()] = "") -> str:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def __call__(self, authorization: Annotated[str, Header()] = "") -> str:
         scheme, _, token = authorization.partition(" ")
-        connection = store.agents.authenticate(token.strip()) if scheme.lower() == "bearer" else None
+        connection = self.store.agents.authenticate(token.strip()) if scheme.lower() == "bearer" else None
         if connection is None:
             raise HTTPException(401, "unknown agent token", headers={"WWW-Authenticate": "Bearer"})
         return connection
 
-    Connection = Annotated[str, Depends(connection_of)]
+
+def agent_router(store: Store) -> APIRouter:
+    router = APIRouter()
+    # A default rather than an annotation: route annotations are resolved in this module's globals.
+    authenticated = Depends(AgentAuth(store))
 
     @router.get("/api/agent/self")
-    def whoami(connection: Connection) -> dict[str, str]:
+    def whoami(connection: str = authenticated) -> dict[str, str]:
         return {"connection": connection}
 
     @router.post("/api/agent/heartbeat", status_code=204)
-    def heartbeat(connection: Connection, info: dict[str, Any]) -> Response:
+    def heartbeat(info: dict[str, Any], connection: str = authenticated) -> Response:
         store.agents.report_health(connection, info)
         return Response(status_code=204)
 
     @router.get("/api/agent/jobs/next")
     async def next_job(
-        connection: Connection,
         wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 10.0,
         lease: Annotated[float, Query(ge=1, le=3600)] = 60.0,
+        connection: str = authenticated,
     ) -> Response:
         deadline = time.monotonic() + wait
         while True:
@@ -87,32 +94,32 @@ def agent_router(store: Store) -> APIRouter:
             await asyncio.sleep(POLL_STEP_SECONDS)
 
     @router.post("/api/agent/jobs/{job_id}/result")
-    def job_result(connection: Connection, job_id: int, answer: JobResult) -> dict[str, Any]:
+    def job_result(job_id: int, answer: JobResult, connection: str = authenticated) -> dict[str, Any]:
         job = store.agents.finish(connection, job_id, answer.state, answer.result, answer.error)
         if job is None:
             raise HTTPException(404, f"no job {job_id}")
         return job_json(job)
 
     @router.post("/api/agent/jobs")
-    def enqueue(connection: Connection, request: JobRequest) -> dict[str, Any]:
+    def enqueue(request: JobRequest, connection: str = authenticated) -> dict[str, Any]:
         return job_json(store.agents.enqueue(connection, request.reference, request.kind, request.payload))
 
     @router.get("/api/agent/jobs")
-    def job_by_reference(connection: Connection, reference: str) -> dict[str, Any]:
+    def job_by_reference(reference: str, connection: str = authenticated) -> dict[str, Any]:
         job = store.agents.job(connection, reference)
         if job is None:
             raise HTTPException(404, f"no job for {reference}")
         return job_json(job)
 
     @router.put("/api/agent/exports/{kind}", status_code=204)
-    def put_export(connection: Connection, kind: str, export: ExportBody) -> Response:
+    def put_export(kind: str, export: ExportBody, connection: str = authenticated) -> Response:
         if kind not in EXPORT_KINDS:
             raise HTTPException(404, f"unknown export {kind!r}; known: {', '.join(EXPORT_KINDS)}")
         store.agents.put_export(connection, kind, export.body)
         return Response(status_code=204)
 
     @router.get("/api/agent/exports/{kind}")
-    def get_export(connection: Connection, kind: str) -> dict[str, str]:
+    def get_export(kind: str, connection: str = authenticated) -> dict[str, str]:
         found = store.agents.export(connection, kind)
         if found is None:
             raise HTTPException(404, f"the agent has sent no {kind} export yet")
