@@ -44,7 +44,8 @@ class AgentProcess:
         return [sys.executable, "-m", "shopbridge.agent", "run", "--url", c.url, "--mamut-dir", str(c.mamut_dir),
                 "--state-dir", str(c.state_dir), "--poll-seconds", str(c.poll_seconds),
                 "--long-poll-seconds", str(c.long_poll_seconds), "--lease-seconds", str(c.lease_seconds),
-                "--import-timeout", str(c.import_timeout_seconds), "--heartbeat-seconds", str(c.heartbeat_seconds)]  # fmt: skip
+                "--import-timeout", str(c.import_timeout_seconds),
+                "--heartbeat-seconds", str(c.heartbeat_seconds)]  # fmt: skip
 
     def start(self) -> AgentProcess:
         env = os.environ | {"SHOPBRIDGE_AGENT_TOKEN": self.config.token}

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
 from shopbridge.connection_file import apply_connection
@@ -21,7 +21,7 @@ from shopbridge.engine.workflows import PollOrdersWorkflow
 from shopbridge.sandbox import mamut, prestashop
 from shopbridge.sandbox.server import BackgroundServer, serving
 from shopbridge.store import Store
-from tests.mamut_support import MamutSide, mamut_side
+from tests.mamut_support import MamutSide, eventually, mamut_side
 
 RETRY_SECONDS = 0.01
 
@@ -38,7 +38,8 @@ class MamutWorld:
                     "poll_seconds": 0.05, "timeout_seconds": 5} | erp  # fmt: skip
         return {
             "name": self.name,
-            "shop": {"system": "prestashop", "url": self.shop.url, "key": self.shop_state.api_key, "timeout_seconds": 5},
+            "shop": {"system": "prestashop", "url": self.shop.url, "key": self.shop_state.api_key,
+                     "timeout_seconds": 5},  # fmt: skip
             "erp": settings,
             "orders": {"trigger_statuses": ["2", "3", "4", "5"], "document": "order"},
         }
@@ -104,3 +105,85 @@ async def test_order_reaches_mamut_once_as_an_unprocessed_order(
     assert result.document_number == str(placed.number) and placed.status == "UNPROCESSED"
     assert total_in_mamut(world, placed) == paid_in_shop(world, order_id)
     assert placed.customer in world.side.erp.contacts
+
+
+def files_in(world: MamutWorld, folder: str) -> list[Path]:
+    return sorted((world.side.directory / folder).glob("*.xml"))
+
+
+def known_buyer(world: MamutWorld) -> str:
+    """A buyer Mamut already has (matched by e-mail), so the only import file is the order's."""
+    mamut.add_customer(world.side.erp, "Anna Jensen", "anna.jensen@example.dk")
+    world.side.runner.write_exports()
+    return "anna.jensen@example.dk"
+
+
+async def test_agent_killed_mid_import_and_restarted_imports_once(
+    world: MamutWorld, store: Store, client: Client, task_queue: str
+) -> None:
+    agent = world.side.agent_process()
+    order_id = prestashop.place_order(world.shop_state, customer_email=known_buyer(world))
+    await poll_once(client, world, task_queue)
+    await eventually(lambda: len(files_in(world, "import")) == 1)  # written, Mamut not yet running
+    agent.kill()
+    world.side.runner.start()
+    world.side.agent_process()
+    result = await transfer_result(client, world, order_id)
+    assert result.state == "transferred"
+    assert len(world.mamut_orders(order_id)) == 1 and len(files_in(world, "done")) == 1
+    assert store.agents.job(world.name, result.transfer_id).result["adopted"] is True  # type: ignore[union-attr]
+
+
+async def test_shopbridge_unreachable_the_agent_buffers_and_delivers_later(
+    world: MamutWorld, client: Client, task_queue: str
+) -> None:
+    world.side.agent_process()
+    order_id = prestashop.place_order(world.shop_state, customer_email=known_buyer(world))
+    await poll_once(client, world, task_queue)
+    await eventually(lambda: len(files_in(world, "import")) == 1)
+    world.side.stop_web()
+    world.side.runner.start()
+    outbox = world.side.directory.parent / "agent-state" / "outbox"
+    await eventually(lambda: len(list(outbox.glob("*.json"))) == 1)
+    world.side.start_web()
+    result = await transfer_result(client, world, order_id)
+    assert result.state == "transferred" and len(world.mamut_orders(order_id)) == 1
+    assert "answers buffered" in world.side.agent_log() and not list(outbox.glob("*.json"))
+
+
+async def test_file_mamut_rejects_parks_the_order_with_mamuts_reason(
+    world: MamutWorld, store: Store, client: Client, task_queue: str
+) -> None:
+    mamut.add_product(world.side.erp, "CAP-01", "Wool cap", Decimal("119.96"), stock={2: Decimal(5)})
+    world.side.runner.write_exports()
+    world.side.runner.start()
+    world.side.agent_process()
+    refused = prestashop.place_order(world.shop_state, lines=[("CAP-01", 1)])
+    fine = prestashop.place_order(world.shop_state, lines=[("MUG-01", 1)])
+    await poll_once(client, world, task_queue)
+    with pytest.raises(WorkflowFailureError):
+        await transfer_result(client, world, refused)
+    assert (await transfer_result(client, world, fine)).state == "transferred"
+    row = store.ledger.get(world.transfer_id(refused))
+    assert row is not None and row.state == "parked"
+    assert "warehouse 1 is not linked to product CAP-01" in (row.last_error or "")
+    assert world.mamut_orders(refused) == [] and len(files_in(world, "error")) == 1
+
+
+async def test_import_whose_confirmation_was_lost_is_adopted_not_repeated(
+    world: MamutWorld, store: Store, client: Client, task_queue: str
+) -> None:
+    first = world.side.agent_process("first-agent")
+    order_id = prestashop.place_order(world.shop_state, customer_email=known_buyer(world))
+    await poll_once(client, world, task_queue)
+    await eventually(lambda: len(files_in(world, "import")) == 1)
+    world.side.stop_web()
+    world.side.runner.start()
+    await eventually(lambda: len(world.mamut_orders(order_id)) == 1)
+    first.kill()  # the machine is replaced: its buffered answer is gone with it
+    world.side.start_web()
+    world.side.agent_process("second-agent")
+    result = await transfer_result(client, world, order_id)
+    (placed,) = world.mamut_orders(order_id)
+    assert result.state == "transferred" and result.document_number == str(placed.number)
+    assert store.agents.job(world.name, result.transfer_id).result["adopted"] is True  # type: ignore[union-attr]
