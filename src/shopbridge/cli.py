@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -179,13 +180,23 @@ def sandbox_serve(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 0,
     seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 0,
     orders: Annotated[int, typer.Option(help="Orders to seed (shop emulators).")] = 5,
+    directory: Annotated[Path | None, typer.Option("--dir", help="mamut: the company folder to watch.")] = None,
 ) -> None:
-    """Serve one emulator on loopback with seeded data; prints its URL and credentials."""
+    """Serve one emulator on loopback with seeded data (mamut: watch --dir); prints where and its credentials."""
     import uvicorn
 
-    from shopbridge.sandbox.registry import build_emulator
+    from shopbridge.sandbox.registry import build_emulator, build_folder_emulator
     from shopbridge.sandbox.server import free_port
 
+    if directory is not None:
+        try:
+            runner = build_folder_emulator(system, directory, seed=seed)
+        except LookupError as exc:
+            raise _fail(exc) from exc
+        console.print(f"{system} emulator watching {directory / 'import'}; exports in {directory / 'export'}")
+        with contextlib.suppress(KeyboardInterrupt):
+            runner.serve_forever()
+        return
     try:
         emulator = build_emulator(system, seed=seed, orders=orders)
     except LookupError as exc:
