@@ -150,7 +150,7 @@ def product_from(element: etree._Element) -> Product:
 
 def document(root_tag: str, records: Iterable[etree._Element]) -> bytes:
     root = etree.Element(root_tag)
-    holder = etree.SubElement(root, LIST_TAGS.get(root_tag, (f"{root_tag}LIST",))[0])
+    holder = etree.SubElement(root, (LIST_TAGS | {"STOCKEXPORT": ("STOCKLIST", "STOCK")})[root_tag][0])
     holder.extend(records)
     body = etree.tostring(root, encoding=ENCODING, xml_declaration=False, pretty_print=True)
     return DECLARATION + (body if isinstance(body, bytes) else body.encode(ENCODING))
