@@ -21,7 +21,8 @@ LIMITS = {"CONTNAME": 50, "ADRINVO": 150, "ADRDELIV": 150, "REF": 30, "YOURREF":
           "TEXT": 200, "STREET": 150, "ZIPCODE": 20, "CITY": 50, "EMAIL": 100, "PHONE1": 30, "ORGNO": 30,
           "CPERSFIRSTNAME": 50, "CPERSLASTNAME": 50}  # fmt: skip
 QUANTITY_PLACES = Decimal("0.01")  # GBAO10 col 18: two decimals
-PRICE_PLACES = Decimal("0.001")  # GBAO10 col 19: three decimals
+PRICE_PLACES = Decimal("0.001")
+CENT = Decimal("0.01")  # GBAO10 col 19: three decimals
 MAX_AMOUNT = Decimal("999999999")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _LOOKALIKES = str.maketrans({"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "€": "EUR"})
@@ -131,6 +132,9 @@ def _price(line: OrderLine) -> Decimal:
     price = unit.quantize(PRICE_PLACES, ROUND_HALF_UP)
     if abs(price) > MAX_AMOUNT:
         raise DataError(f"the price {unit} of {line.name!r} is beyond what Mamut holds", system=SYSTEM)
+    if (price * line.quantity).quantize(CENT, ROUND_HALF_UP) != line.total_net.amount.quantize(CENT, ROUND_HALF_UP):
+        message = f"a three-decimal unit price cannot give the line total {line.total_net.amount} ({line.name})"
+        raise DataError(message, system=SYSTEM)
     return price
 
 
