@@ -40,6 +40,8 @@ class MamutSettings(ConnectorSettings):
     shipping_product: str = "FRAKT"
     fee_product: str = "GEBYR"
     discount_product: str = "RABATT"
+    rounding_product: str = "AVRUND"
+    rounding_tolerance: Decimal = Decimal("1.00")
     warehouse: int = 1
     vat_codes: dict[Decimal, int] = {Decimal("0.25"): 3, Decimal("0"): 1, Decimal("0.15"): 5, Decimal("0.12"): 6}
     confirm_seconds: float = 60.0  # how long a write waits for the agent before it is retried
@@ -77,7 +79,8 @@ class MamutConnector:
         self._http = http if http is not None else httpx.AsyncClient(timeout=settings.timeout_seconds)
         self.client = MamutClient(self._http, settings.url, settings.agent_token.get_secret_value())
         self.codes = MamutLineCodes(settings.shipping_product, settings.fee_product, settings.discount_product,
-                                    settings.vat_codes, settings.warehouse)  # fmt: skip
+                                    settings.vat_codes, settings.warehouse, settings.rounding_product,
+                                    settings.rounding_tolerance)  # fmt: skip
 
     async def check(self) -> None:
         await self.client.whoami()

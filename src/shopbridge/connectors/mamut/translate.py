@@ -37,6 +37,8 @@ class MamutLineCodes:
     discount_product: str
     vat_codes: Mapping[Decimal, int]
     warehouse: int
+    rounding_product: str = "AVRUND"
+    rounding_tolerance: Decimal = Decimal("1.00")
 
 
 @dataclass(frozen=True)
@@ -105,8 +107,27 @@ def order_to_mamut(order: Order, customer_number: str, reference: str, codes: Ma
               "REF": order.reference or order.id, "YOURREF": order.customer.email, "TEXT": order.note,
               "DATA15": 1, "EXTERNALID": reference}  # fmt: skip
     node = _record("ORDER", values)
-    etree.SubElement(node, "ORDERLINES").extend(_line(line, codes) for line in order.lines)
+    lines = [_line(line, codes) for line in order.lines]
+    etree.SubElement(node, "ORDERLINES").extend(lines + _rounding(order, codes))
     return _xml("GBAOX10", "ORDERLIST", [node])
+
+
+def _rounding(order: Order, codes: MamutLineCodes) -> list[etree._Element]:
+    """A 0 % line settling Mamut's per-line rounding to the total the buyer paid (within the tolerance)."""
+    gap = order.total_gross.amount - sum((_mamut_gross(line) for line in order.lines), Decimal(0))
+    if not gap:
+        return []
+    if abs(gap) > codes.rounding_tolerance:
+        raise DataError(f"the order total differs from its lines by {gap}; not a rounding difference", system=SYSTEM)
+    values = {"PRODID": codes.rounding_product, "DESCRIPTION": "Rounding", "QUANTITY": "1.00", "PRICE": gap,
+              "DISCOUNT": 0, "VATCODE": vat_code(Decimal(0), codes), "STOREID": codes.warehouse}  # fmt: skip
+    return [_record("ORDERLINE", values)]
+
+
+def _mamut_gross(line: OrderLine) -> Decimal:
+    """A line's total as Mamut computes it: net from the three-decimal price, VAT per line, half up."""
+    net = (_price(line) * _quantity(line)).quantize(CENT, ROUND_HALF_UP)
+    return net + (net * line.vat_rate).quantize(CENT, ROUND_HALF_UP)
 
 
 def _line(line: OrderLine, codes: MamutLineCodes) -> etree._Element:

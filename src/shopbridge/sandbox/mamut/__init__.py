@@ -19,8 +19,10 @@ Choices where the spec is uncertain or silent:
   organisation number (tag `ORGNO`, undocumented); otherwise created, with the next free number
   when `CONTID` is 0 or blank. `DATA56` carries an ISO country code (the numeric list is not
   captured). Blank fields on update keep what is there.
+- Service products FRAKT (freight), GEBYR (fee), RABATT (discount), AVRUND (öre rounding, 0 % VAT)
+  are seeded; their numbers are a choice.
 - VAT codes: 1 = 0 %, 3 = 25 %, 5 = 15 %, 6 = 12 %; 0 on a line takes the product's code.
-- Totals (`SUMORDER`, `SUMORDERVAT`, `SUMORDERTOTAL`) are rounded per line to the öre.
+- Totals (`SUMORDER`, `SUMORDERVAT`, `SUMORDERTOTAL`) are rounded per line to the öre, half up.
 - Stock is kept per warehouse; `stock.xml` (`STOCKEXPORT/STOCKLIST/STOCK` with PRODID, STOREID,
   QUANTITY) is a placeholder for the undocumented stock export. Price lists are not modelled.
 - No currency on orders: the company's own currency is assumed.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from lxml import etree
 
@@ -168,9 +168,9 @@ def order_totals(state: MamutState, order: MamutOrder) -> tuple[Decimal, Decimal
     """(net, VAT), each line rounded to the öre as Mamut prints it."""
     net = vat = Decimal(0)
     for line in order.lines:
-        amount = (line.quantity * line.price * (1 - line.discount_percent / 100)).quantize(CENT)
+        amount = (line.quantity * line.price * (1 - line.discount_percent / 100)).quantize(CENT, ROUND_HALF_UP)
         net += amount
-        vat += (amount * vat_rate(state, line)).quantize(CENT)
+        vat += (amount * vat_rate(state, line)).quantize(CENT, ROUND_HALF_UP)
     return net, vat
 
 

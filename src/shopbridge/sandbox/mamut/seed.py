@@ -46,6 +46,7 @@ def seeded_state(seed: int = 0, customers: int = 0) -> MamutState:
             state.products[sku].ean = f"57{rng.randrange(10**10, 10**11)}"
     for number, description, price in SERVICE_PRODUCTS:
         add_product(state, number, description, price)
+    add_product(state, "AVRUND", "Rounding", Decimal(0), Decimal(0))
     for person in catalog.DEMO_CUSTOMERS[:customers]:
         contact = add_customer(state, f"{person.first_name} {person.last_name}", person.email)
         contact.street, contact.zipcode, contact.city, contact.country = (
