@@ -22,6 +22,7 @@ from shopbridge.store.database import (
 from shopbridge.store.tables import Base
 
 EXPECTED_TABLES = {"tenants", "connections", "bindings", "cursors", "order_transfers", "events"}
+EXPECTED_TABLES |= {"agent_tokens", "agent_jobs", "agent_exports"}  # 0002_agent
 
 
 def _table_names(url: str) -> set[str]:
