@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import signal
 import subprocess
@@ -117,12 +118,16 @@ def mamut_side(store: Store, tmp_path: Path, connection: str) -> MamutSide:
 
 
 @asynccontextmanager
-async def agent_task(side: MamutSide, state_dir: str = "agent-state") -> AsyncIterator[Agent]:
+async def agent_task(
+    side: MamutSide, state_dir: str = "agent-state", mamut_dir: Path | None = None, import_command: str = ""
+) -> AsyncIterator[Agent]:
     """The agent in this process, for tests that need no process boundary."""
     stop = asyncio.Event()
+    folder = mamut_dir or side.directory
     async with httpx.AsyncClient(timeout=10) as http:
-        config = agent_config(side.url, side.token, side.directory, side.directory.parent / state_dir)
-        agent = Agent(config, AgentTransport(http, side.url, side.token, config.state_dir), MamutFolder(side.directory))
+        config = agent_config(side.url, side.token, folder, side.directory.parent / state_dir)
+        config = dataclasses.replace(config, import_command=import_command)
+        agent = Agent(config, AgentTransport(http, side.url, side.token, config.state_dir), MamutFolder(folder))
         task = asyncio.create_task(agent.run(stop))
         try:
             yield agent

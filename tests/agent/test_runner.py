@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,22 @@ async def test_a_refused_token_is_logged_and_retried_not_fatal(
             await eventually(lambda: caplog.text.count("refused the agent token") >= 2)
     side.close()
     assert store.agents.export("acme", "orders") is None
+
+
+async def test_with_the_command_line_configured_the_agent_imports_through_it_once(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    side = side_for(store, tmp_path)
+    side.runner.start()
+    monkeypatch.setenv("MAMUT_EMULATOR_DIR", str(side.directory))
+    command = f"{sys.executable} -m shopbridge.sandbox.mamut.cli"
+    store.agents.enqueue("acme", "acme/1/4", "order", order("acme/1/4"))
+    refused = order("acme/1/5").replace("</PRICE>", "</PRICE><VATCODE>42</VATCODE>")
+    store.agents.enqueue("acme", "acme/1/5", "order", refused)
+    async with agent_task(side, mamut_dir=tmp_path / "agent-folder", import_command=command):
+        await eventually(lambda: store.agents.job("acme", "acme/1/5").state == "failed", timeout=30)  # type: ignore[union-attr]
+        await eventually(lambda: store.agents.job("acme", "acme/1/4").state == "done", timeout=30)  # type: ignore[union-attr]
+    side.close()
+    assert len(side.erp.orders_by_external("acme/1/4")) == 1 and side.erp.orders_by_external("acme/1/5") == []
+    assert "VAT code 42 does not exist" in store.agents.job("acme", "acme/1/5").error  # type: ignore[union-attr]
+    assert (tmp_path / "agent-folder" / "export" / "orders.xml").exists()

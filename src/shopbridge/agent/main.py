@@ -32,11 +32,16 @@ def run(
     lease_seconds: Annotated[float, typer.Option(help="Seconds a taken job stays ours.")] = 120.0,
     import_timeout: Annotated[float, typer.Option(help="Seconds to wait for Mamut to take one file.")] = 60.0,
     heartbeat_seconds: Annotated[float, typer.Option(help="Seconds between health reports.")] = 30.0,
+    import_command: Annotated[str, typer.Option(help="Mamut ImportExport.exe (quoted path) to run instead of "
+                                                "dropping files in the import folder.")] = "",
+    company: Annotated[str, typer.Option(help="Mamut company database number, for --import-command.")] = "001",
+    user_id: Annotated[str, typer.Option(help="Mamut user id, for --import-command.")] = "1",
 ) -> None:
     """Connect out to ShopBridge and import what it sends into Mamut, until stopped (SIGTERM or Ctrl-C)."""
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = AgentConfig(url, token, mamut_dir, state_dir, long_poll_seconds, lease_seconds, import_timeout,
-                         poll_seconds, heartbeat_seconds, max_backoff_seconds=max(poll_seconds, 1.0) * 10)  # fmt: skip
+                         poll_seconds, heartbeat_seconds, max_backoff_seconds=max(poll_seconds, 1.0) * 10,
+                         import_command=import_command, company=company, user_id=user_id)  # fmt: skip
     asyncio.run(_serve(config))
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shopbridge.agent.command import ImportExportCommand
 from shopbridge.agent.folder import MamutFolder, email_in
 from shopbridge.agent.transport import AgentTransport, TokenRefused, Unreachable
 
@@ -30,6 +31,9 @@ class AgentConfig:
     poll_seconds: float = 1.0  # how often the folders are looked at while waiting
     heartbeat_seconds: float = 30.0
     max_backoff_seconds: float = 30.0
+    import_command: str = ""  # set: run Mamut's ImportExport command line instead of dropping files
+    company: str = "001"
+    user_id: str = "1"
 
 
 @dataclass
@@ -39,6 +43,12 @@ class Agent:
     folder: MamutFolder
     _sent_exports: dict[str, str] = field(default_factory=dict)
     _last_heartbeat: float = 0.0
+    _last_refresh: float = 0.0
+
+    @property
+    def command(self) -> ImportExportCommand | None:
+        c = self.config
+        return ImportExportCommand(c.import_command, c.company, c.user_id) if c.import_command else None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Until `stop` is set; every failure to reach ShopBridge is waited out, never fatal."""
@@ -59,6 +69,8 @@ class Agent:
         delivered = await self.transport.flush()
         if delivered:
             LOG.info("delivered %d buffered answers", delivered)
+        if self.command is not None and time.monotonic() - self._last_refresh > self.config.heartbeat_seconds:
+            await asyncio.to_thread(self.refresh_exports)
         await self.send_exports()
         await self.heartbeat()
         job = await self.transport.next_job(self.config.long_poll_seconds, self.config.lease_seconds)
@@ -80,6 +92,7 @@ class Agent:
     def import_once(self, job: dict[str, Any]) -> tuple[str, dict[str, Any], str] | None:
         """Adopt what Mamut already holds for this reference; otherwise write the file, once, and wait."""
         reference, payload = str(job["reference"]), str(job["payload"])
+        self.refresh_exports()
         found = self.lookup(job)
         if found is not None:
             LOG.info("job %s: Mamut already has %s as %s; adopting", job["id"], reference, found["number"])
@@ -88,6 +101,8 @@ class Agent:
         rejected = self.folder.rejection(name)
         if rejected is not None:
             return "failed", {}, rejected
+        if self.command is not None:
+            return self.import_by_command(self.command, job, name)
         if not self.folder.pending(reference):
             self.folder.write(name, payload)
             LOG.info("job %s: wrote %s for Mamut", job["id"], name)
@@ -104,6 +119,26 @@ class Agent:
                 return "failed", {}, rejected
             time.sleep(self.config.poll_seconds)
         return None
+
+    def import_by_command(
+        self, command: ImportExportCommand, job: dict[str, Any], name: str
+    ) -> tuple[str, dict[str, Any], str] | None:
+        """Run the import, then fresh exports: the export, not the exit code, says what Mamut holds."""
+        staged = self.config.state_dir / "outgoing" / name
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        staged.write_bytes(str(job["payload"]).encode("iso-8859-1"))
+        imported, output = command.import_file(str(job["kind"]), staged)
+        LOG.info("job %s: ImportExport %s: %s", job["id"], "ok" if imported else "refused", output)
+        self.refresh_exports()
+        found = self.lookup(job)
+        if found is not None:
+            return "done", found | {"adopted": False}, ""
+        return None if imported else ("failed", {}, output)
+
+    def refresh_exports(self) -> None:
+        if self.command is not None:
+            self.command.refresh_exports(self.folder.root / "export")
+            self._last_refresh = time.monotonic()
 
     def lookup(self, job: dict[str, Any]) -> dict[str, str] | None:
         if job["kind"] == "order":

@@ -26,6 +26,7 @@ Choices where the spec is uncertain or silent:
 - Stock is kept per warehouse; `stock.xml` (`STOCKEXPORT/STOCKLIST/STOCK` with PRODID, STOREID,
   QUANTITY) is a placeholder for the undocumented stock export. Price lists are not modelled.
 - No currency on orders: the company's own currency is assumed.
+- `python -m shopbridge.sandbox.mamut.cli` stands in for `Mamut ImportExport.exe` (see its module).
 """
 
 from shopbridge.sandbox.mamut.app import MamutRunner, create_app
