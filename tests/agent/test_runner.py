@@ -66,6 +66,21 @@ async def test_a_refused_file_is_answered_with_mamuts_log_line(store: Store, tmp
     assert job is not None and "warehouse 1 is not linked to product MUG-01" in job.error
 
 
+async def test_after_a_fix_in_mamut_the_same_document_is_tried_again(store: Store, tmp_path: Path) -> None:
+    side = side_for(store, tmp_path)
+    mug = side.erp.products["MUG-01"]
+    stock, mug.stock = mug.stock, {3: mamut.seeded_state().products["MUG-01"].stock[1]}
+    side.runner.start()
+    store.agents.enqueue("acme", "acme/1/3", "order", order("acme/1/3"))
+    async with agent_task(side):
+        await eventually(lambda: store.agents.job("acme", "acme/1/3").state == "failed")  # type: ignore[union-attr]
+        mug.stock = stock  # someone links the product to the main warehouse
+        store.agents.enqueue("acme", "acme/1/3", "order", order("acme/1/3"))  # the operator's retry
+        await eventually(lambda: store.agents.job("acme", "acme/1/3").state == "done")  # type: ignore[union-attr]
+    side.close()
+    assert len(side.erp.orders_by_external("acme/1/3")) == 1
+
+
 async def test_the_agent_reports_its_health_and_sends_the_exports(store: Store, tmp_path: Path) -> None:
     side = side_for(store, tmp_path)
     async with agent_task(side):

@@ -49,6 +49,12 @@ class MamutFolder:
         log = self.root / "error" / Path(name).with_suffix(".log").name
         return log.read_text(encoding=ENCODING).strip() if log.exists() else None
 
+    def retire_rejection(self, name: str) -> None:
+        """Once the refusal is answered, a retry after a fix in Mamut must try the file again."""
+        log = self.root / "error" / Path(name).with_suffix(".log").name
+        if log.exists():
+            os.replace(log, log.with_suffix(".log.answered"))
+
     def export(self, kind: str) -> str | None:
         path = self.root / "export" / EXPORT_FILES[kind]
         return path.read_bytes().decode(ENCODING) if path.exists() else None

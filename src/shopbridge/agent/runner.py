@@ -85,6 +85,8 @@ class Agent:
             return
         state, result, error = answer
         self.transport.buffer_result(int(job["id"]), state, result, error)
+        if state == "failed":
+            self.folder.retire_rejection(self.folder.file_name(str(job["reference"]), str(job["payload"])))
         await self.send_exports()  # so that ShopBridge's lookups see what the answer says
         await self.transport.flush()
         LOG.info("job %s: %s %s", job["id"], state, error or result)

@@ -161,7 +161,8 @@ class MamutConnector:
         deadline = time.monotonic() + self.settings.confirm_seconds
         while job["state"] not in ("done", "failed"):
             if time.monotonic() > deadline:
-                message = f"the Mamut agent has not confirmed {reference} yet (job {job['state']})"
+                message = (f"the Mamut agent has not picked up {reference}; is it running? (shopbridge agent status)"
+                           if job["state"] == "queued" else f"Mamut has not confirmed {reference} yet")  # fmt: skip
                 raise TransientError(message, SYSTEM, "import", retry_after=self.settings.poll_seconds)
             await asyncio.sleep(self.settings.poll_seconds)
             job = await self.client.job(reference) or job
