@@ -15,6 +15,7 @@ from shopbridge.connectors.base import Capabilities, ConnectorSettings, Document
 from shopbridge.connectors.mamut.client import MamutClient
 from shopbridge.connectors.mamut.translate import (
     SYSTEM,
+    ExportedCustomer,
     ExportedOrder,
     MamutLineCodes,
     customer_to_mamut,
@@ -174,7 +175,7 @@ class MamutConnector:
         xml = await self.client.export("orders")
         return orders_from_mamut(xml) if xml else []
 
-    async def _customers(self) -> list[Any]:
+    async def _customers(self) -> list[ExportedCustomer]:
         xml = await self.client.export("customers")
         return customers_from_mamut(xml) if xml else []
 
