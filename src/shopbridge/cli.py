@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Coroutine
@@ -14,6 +15,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from shopbridge.agent.main import agent_app
 from shopbridge.errors import ShopBridgeError
 from shopbridge.settings import Settings
 
@@ -26,6 +28,7 @@ app.add_typer(tokens_app, name="tokens")
 app.add_typer(connections_app, name="connections")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(sync_app, name="sync")
+app.add_typer(agent_app, name="agent")
 console = Console()
 
 
@@ -304,13 +307,23 @@ def sandbox_serve(
     rate_limit: Annotated[
         bool, typer.Option("--rate-limit", help="Answer 429 beyond the system's published (or chosen) limit.")
     ] = False,
+    directory: Annotated[Path | None, typer.Option("--dir", help="mamut: the company folder to watch.")] = None,
 ) -> None:
-    """Serve one emulator on loopback with seeded data; prints its URL and credentials."""
+    """Serve one emulator on loopback with seeded data (mamut: watch --dir); prints where and its credentials."""
     import uvicorn
 
-    from shopbridge.sandbox.registry import build_emulator
+    from shopbridge.sandbox.registry import build_emulator, build_folder_emulator
     from shopbridge.sandbox.server import free_port
 
+    if directory is not None:
+        try:
+            runner = build_folder_emulator(system, directory, seed=seed)
+        except LookupError as exc:
+            raise _fail(exc) from exc
+        console.print(f"{system} emulator watching {directory / 'import'}; exports in {directory / 'export'}")
+        with contextlib.suppress(KeyboardInterrupt):
+            runner.serve_forever()
+        return
     try:
         emulator = build_emulator(system, seed=seed, orders=orders, rate_limit=rate_limit)
     except LookupError as exc:

@@ -112,16 +112,25 @@ def reference_for(order_id: str) -> str:
     return f"contract-connection/default/{order_id}"
 
 
+def preferred_kind(sink: SinkHarness) -> DocumentKind:
+    """An invoice where the ERP takes them, else the one kind of document it does take."""
+    kinds = sink.connector.capabilities.documents
+    return DocumentKind.INVOICE if DocumentKind.INVOICE in kinds else min(kinds)
+
 
 async def first_document(
-    connector: DocumentSink, reference: str, kind: DocumentKind = DocumentKind.INVOICE
+    connector: DocumentSink, reference: str, kind: DocumentKind | None = None
 ) -> DocumentRef | None:
     """The document the flow would adopt for this reference: the first one found, best first."""
-    found = await connector.find_documents(reference, kind)
+    kinds = connector.capabilities.documents
+    wanted = kind or (DocumentKind.INVOICE if DocumentKind.INVOICE in kinds else min(kinds))
+    found = await connector.find_documents(reference, wanted)
     return found[0] if found else None
 
-async def _placed(sink: SinkHarness, placed: Order, kind: DocumentKind = DocumentKind.INVOICE) -> str:
+
+async def _placed(sink: SinkHarness, placed: Order, kind: DocumentKind | None = None) -> str:
     """Write `placed` as a document the way the order flow does; returns its reference."""
+    kind = kind or preferred_kind(sink)
     reference = reference_for(placed.id)
     connector = sink.connector
     customer_id = await connector.find_customer(placed.customer) or await connector.create_customer(
@@ -236,10 +245,10 @@ async def server_error_is_transient(sink: SinkHarness) -> None:
 async def answer_lost_after_commit_is_transient_and_the_document_exists(sink: SinkHarness) -> None:
     placed = demo_order("5101")
     customer_id = await sink.connector.create_customer(placed.customer, placed)
-    path = sink.document_path(DocumentKind.INVOICE)
+    path = sink.document_path(preferred_kind(sink))
     sink.faults.add(FaultRule(kind="drop_after_commit", method="POST", path=path, times=1))
     with pytest.raises(TransientError):
-        await sink.connector.create_document(placed, customer_id, DocumentKind.INVOICE, reference_for(placed.id))
+        await sink.connector.create_document(placed, customer_id, preferred_kind(sink), reference_for(placed.id))
     found = await first_document(sink.connector, reference_for(placed.id))
     assert found is not None and found.reference == reference_for(placed.id)
 
@@ -248,7 +257,7 @@ async def unknown_product_is_a_data_error_and_writes_nothing(sink: SinkHarness) 
     placed = order([catalog_line("MUG-01", "1"), product("NO-SUCH-SKU", "1", "10.00")], order_id="5201")
     customer_id = await sink.connector.create_customer(placed.customer, placed)
     with pytest.raises(DataError):
-        await sink.connector.create_document(placed, customer_id, DocumentKind.INVOICE, reference_for(placed.id))
+        await sink.connector.create_document(placed, customer_id, preferred_kind(sink), reference_for(placed.id))
     assert await first_document(sink.connector, reference_for(placed.id)) is None
     assert sink.document_totals(reference_for(placed.id)) is None
 

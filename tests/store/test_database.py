@@ -24,6 +24,7 @@ from shopbridge.store.tables import Base
 EXPECTED_TABLES = {
     "tenants", "connections", "bindings", "cursors", "order_transfers", "events", "creation_claims", "api_tokens"
 }
+EXPECTED_TABLES |= {"agent_tokens", "agent_jobs", "agent_exports"}
 
 
 def _table_names(url: str) -> set[str]:

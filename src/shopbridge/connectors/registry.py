@@ -9,6 +9,7 @@ from shopbridge.connectors.base import ConnectorSettings, DocumentSink, OrderSou
 from shopbridge.connectors.calls import RateBudget
 from shopbridge.connectors.economic import EconomicConnector, EconomicSettings
 from shopbridge.connectors.hogia import HogiaConnector, HogiaSettings
+from shopbridge.connectors.mamut import MamutConnector, MamutSettings
 from shopbridge.connectors.norce import NorceConnector, NorceSettings
 from shopbridge.connectors.prestashop import PrestaShopConnector, PrestaShopSettings
 from shopbridge.connectors.starweb import StarwebConnector, StarwebSettings
@@ -25,6 +26,7 @@ SHOP_SYSTEMS: SystemTable = {
 ERP_SYSTEMS: SystemTable = {
     "economic": (EconomicSettings, EconomicConnector),
     "hogia": (HogiaSettings, HogiaConnector),
+    "mamut": (MamutSettings, MamutConnector),
 }
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from shopbridge.sandbox import economic, hogia, norce, prestashop, starweb
+from shopbridge.sandbox import economic, hogia, mamut, norce, prestashop, starweb
 from shopbridge.sandbox.limits import TokenBucket
 
 EMULATED_SYSTEMS = ("prestashop", "starweb", "norce", "economic", "hogia")
@@ -57,3 +58,10 @@ def _norce(seed: int, orders: int) -> Emulator:
     for channel in tenant.channels.values():
         credentials[f"channel {channel.name}"] = f"applicationId {channel.id}, key {channel.key}"
     return Emulator(norce.create_app(tenant), "/", credentials)
+
+
+def build_folder_emulator(system: str, directory: Path, seed: int = 0) -> mamut.MamutRunner:
+    """Emulators of systems that exchange files rather than speak HTTP (Mamut's Import/Export)."""
+    if system == "mamut":
+        return mamut.create_app(mamut.seeded_state(seed=seed), directory)
+    raise LookupError(f"{system!r} is not a folder-watching emulator; only mamut is")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shopbridge.settings import Settings
+from shopbridge.store.agents import AgentHealth, AgentJob, AgentRepository
 from shopbridge.store.bindings import Binding, BindingRepository
 from shopbridge.store.claims import ClaimHeld, CreationClaim, CreationClaims, CreationKey
 from shopbridge.store.connections import ConnectionNotFound, ConnectionRecord, ConnectionRepository
@@ -27,6 +28,7 @@ class Store:
         self.events = EventLog(self.database)
         self.tokens = TokenRepository(self.database)
         self.secrets = secrets
+        self.agents = AgentRepository(self.database)
 
     @classmethod
     def open(cls, settings: Settings, migrate: bool = True) -> Store:
@@ -51,6 +53,9 @@ class Store:
 
 
 __all__ = [
+    "AgentHealth",
+    "AgentJob",
+    "AgentRepository",
     "Binding",
     "BindingRepository",
     "ClaimHeld",

@@ -216,3 +216,54 @@ class ApiTokenRow(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
+
+
+AGENT_JOB_STATES = ("queued", "leased", "done", "failed")
+
+
+class AgentTokenRow(Base):
+    """The hashed token an on-premises agent presents for one connection, and when it was last heard."""
+
+    __tablename__ = "agent_tokens"
+
+    connection: Mapped[str] = mapped_column(String(200), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime | None]
+    agent_info: Mapped[dict[str, Any]]
+
+
+class AgentJobRow(Base):
+    """A document waiting for, leased to, or finished by a connection's agent; one per reference."""
+
+    __tablename__ = "agent_jobs"
+    __table_args__ = (
+        UniqueConstraint("connection", "reference"),
+        CheckConstraint(_one_of("state", AGENT_JOB_STATES), name="state"),
+        Index(None, "connection", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    connection: Mapped[str] = mapped_column(String(200))
+    reference: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(20))
+    payload: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20))
+    lease_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer)
+    result: Mapped[dict[str, Any]]
+    error: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class AgentExportRow(Base):
+    """The newest export file of each kind an agent sent (orders, customers, products, stock)."""
+
+    __tablename__ = "agent_exports"
+    __table_args__ = (PrimaryKeyConstraint("connection", "kind"),)
+
+    connection: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime]

@@ -16,6 +16,7 @@ from shopbridge.errors import DataError
 from shopbridge.flows.order_transfer import snapshot_of
 from shopbridge.store import Store, TransferRecord
 from shopbridge.web import auth, webhooks
+from shopbridge.web.agent_api import agent_router
 
 TEMPLATES = auth.TEMPLATES
 STATES = ("pending", "in_progress", "transferred", "parked")
@@ -31,6 +32,7 @@ def transfer_json(row: TransferRecord) -> dict[str, Any]:
 def create_app(store: Store, temporal: Client | None = None, task_queue: str = "shopbridge") -> FastAPI:
     app = FastAPI(title="ShopBridge", docs_url="/api/docs", openapi_url="/api/openapi.json")
     signer = auth.install(app, store)
+    app.include_router(agent_router(store))
 
     def connection_id(name: str) -> int:
         try:

@@ -1,8 +1,8 @@
 """Operator authentication: Bearer API tokens, token-backed signed session cookies, CSRF.
 
-Every path needs an operator except `/health`, the login page and the webhooks (which check
-their connection's own secret). A session cookie holds the hash of the token that logged in,
-so revoking the token ends the session; it also holds the session's CSRF token, which every
+Every path needs an operator except `/health`, the login page, the webhooks and the agent API
+(which check their connection's own secret or agent token). A session cookie holds the hash of
+the token that logged in, so revoking the token ends the session; it also holds the session's CSRF token, which every
 POST made with the cookie must repeat in the `X-CSRF-Token` header or a `csrf_token` field.
 """
 
@@ -33,6 +33,8 @@ CSRF_FIELD = "csrf_token"
 SESSION_SECONDS = 12 * 3600
 OPEN_PATHS = ("/health", "/login")
 WEBHOOK_PREFIX = "/webhooks/"
+# The on-premises agent's API checks the connection's own agent token (web/agent_api.py).
+AGENT_PREFIX = "/api/agent/"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -114,7 +116,7 @@ async def _form_field(request: Request, name: str) -> str:
 
 
 def needs_operator(path: str) -> bool:
-    return path not in OPEN_PATHS and not path.startswith(WEBHOOK_PREFIX)
+    return path not in OPEN_PATHS and not path.startswith((WEBHOOK_PREFIX, AGENT_PREFIX))
 
 
 def refuse(request: Request, message: str) -> Response:
