@@ -168,7 +168,9 @@ async def test_connection_dropped_after_the_erp_committed_does_not_double_the_in
     assert outcome.adopted
     assert len(world.documents(outcome.transfer_id)) == 1
     timeline = [event.kind for event in reversed(store.events.list(transfer_id=outcome.transfer_id))]
-    assert timeline == ["customer.created", "order.write_in_doubt", "order.attempt_failed", "order.transferred"]
+    assert timeline[:3] == ["customer.created", "order.write_in_doubt", "order.attempt_failed"]
+    # Attempts that came before the ERP settled waited without looking; the last one adopted.
+    assert set(timeline[3:-1]) <= {"order.attempt_failed"} and timeline[-1] == "order.transferred"
 
 
 @pytest.mark.usefixtures("connection")
