@@ -119,8 +119,8 @@ def test_sandbox_serve_prints_url_and_serves_seeded_data() -> None:
 
 @pytest.mark.parametrize(
     "pair",
-    [[], ["--shop", "starweb"], ["--shop", "norce"], ["--erp", "hogia"]],
-    ids=["prestashop-economic", "starweb-economic", "norce-economic", "prestashop-hogia"],
+    [[], ["--erp", "mamut"], ["--shop", "starweb", "--erp", "mamut"], ["--erp", "hogia"], ["--shop", "norce"]],
+    ids=["prestashop-economic", "prestashop-mamut", "starweb-mamut", "prestashop-hogia", "jetshop-economic"],
 )
 def test_demo_once_places_orders_and_reports_no_duplicates(tmp_path: Path, pair: list[str]) -> None:
     env = {**os.environ, "SHOPBRIDGE_DATA_DIR": str(tmp_path)}

@@ -346,7 +346,7 @@ def demo(
     every: Annotated[float, typer.Option(help="Seconds between orders.")] = 3.0,
     timeout: Annotated[float, typer.Option(help="With --once: seconds to wait for all orders.")] = 300.0,
     shop: Annotated[str, typer.Option(help="The emulated shop: prestashop, starweb or norce.")] = "prestashop",
-    erp: Annotated[str, typer.Option(help="The emulated ERP: economic or hogia.")] = "economic",
+    erp: Annotated[str, typer.Option(help="The emulated ERP: economic, hogia or mamut (with its agent).")] = "economic",
 ) -> None:
     """Emulators, a demo connection and live orders flowing through ShopBridge."""
     from shopbridge.demo import print_summary, run_live, run_once

@@ -41,13 +41,13 @@ class DemoWorld:
     shop: DemoShop
     erp: DemoErp
     shop_server: BackgroundServer
-    erp_server: BackgroundServer
+    erp_place: str
     placed: list[PlacedOrder] = field(default_factory=list)
     webhook_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
 
     def stop(self) -> None:
         self.shop_server.stop()
-        self.erp_server.stop()
+        self.erp.stop()
 
     def duplicates(self) -> int:
         return self.erp.duplicates()
@@ -58,20 +58,19 @@ def start_world(seed: int, shop_system: str = "prestashop", erp_system: str = "e
     logging.getLogger("temporalio").setLevel(logging.ERROR)
     shop, erp = demo_shop(shop_system, seed), demo_erp(erp_system, seed)
     shop_server = BackgroundServer(shop.app()).start()
-    erp_server = BackgroundServer(erp.app()).start()
-    return DemoWorld(shop, erp, shop_server, erp_server)
+    return DemoWorld(shop, erp, shop_server, erp.start())
 
 
-def demo_connection(world: DemoWorld) -> dict[str, Any]:
+def demo_connection(world: DemoWorld, web_url: str, store: Store) -> dict[str, Any]:
     return {
         "name": CONNECTION,
         "webhook_secret": world.webhook_secret,
         "shop": world.shop.side(world.shop_server.url),
-        "erp": world.erp.side(world.erp_server.url),
+        "erp": world.erp.side(web_url, store, CONNECTION),
         "orders": {
             "trigger_statuses": world.shop.trigger_statuses,
-            "document": "invoice",
-            "book_invoices": True,
+            "document": world.erp.document,
+            "book_invoices": world.erp.document == "invoice",
             "poll_interval_seconds": 2,
             "overlap_seconds": 60,
         },
@@ -129,6 +128,7 @@ async def run_once(
     stop = asyncio.Event()
 
     async def drive(services: Services) -> None:
+        world.erp.serving(services.web_url)
         placer = OrderPlacer(world, services.web_url, seed)
         try:
             for index in range(orders):
@@ -165,8 +165,9 @@ async def run_live(
     stop = asyncio.Event()
 
     async def drive(services: Services) -> None:
+        world.erp.serving(services.web_url)
         console.print(f"Shop emulator   {world.shop.system} at {world.shop_server.url}")
-        console.print(f"ERP emulator    {world.erp.system} at {world.erp_server.url}")
+        console.print(f"ERP emulator    {world.erp.system} at {world.erp_place}")
         console.print(f"Orders page     {services.web_url}/   (Ctrl-C stops everything)")
         console.print(f"Operator token  {token}   (paste it on the login page)")
         asyncio.create_task(_keep_placing(world, services.web_url, seed, every, stop))
@@ -236,7 +237,7 @@ def _apply_demo_connection(settings: Settings, world: DemoWorld) -> str:
     """Store the demo connection; returns a new operator token for the orders page."""
     store = Store.open(settings)
     try:
-        apply_connection(store, demo_connection(world))
+        apply_connection(store, demo_connection(world, f"http://127.0.0.1:{settings.web_port}", store))
         return store.tokens.create("demo")
     finally:
         store.close()

@@ -8,13 +8,21 @@ holding it are parked with their reason while the rest flow on.
 from __future__ import annotations
 
 import json
+import os
 import random
+import shutil
+import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Protocol
 
-from shopbridge.sandbox import economic, hogia, norce, prestashop, starweb
+from shopbridge.sandbox import economic, hogia, mamut, norce, prestashop, starweb
 from shopbridge.sandbox.faults import FaultRule
+from shopbridge.sandbox.server import BackgroundServer
+from shopbridge.store import Store
 
 POISON_SKU = "LIMITED-01"
 POISON_NAME = "Limited edition print"
@@ -49,10 +57,21 @@ class DemoShop(Protocol):
 
 class DemoErp(Protocol):
     system: str
+    document: str  # what the shop's orders become: "invoice", or "order" where the ERP takes no invoices
 
-    def app(self) -> Any: ...
+    def start(self) -> str:
+        """Start the emulated ERP; returns where it is, for the console."""
+        ...
 
-    def side(self, url: str) -> dict[str, Any]: ...
+    def side(self, web_url: str, store: Store, connection: str) -> dict[str, Any]:
+        """The connection's `[erp]` table (`web_url` is ShopBridge's own, for an on-premises agent)."""
+        ...
+
+    def serving(self, web_url: str) -> None:
+        """ShopBridge serves at `web_url` now: start what connects to it."""
+        ...
+
+    def stop(self) -> None: ...
 
     def duplicates(self) -> int:
         """Documents beyond the first carrying one transfer id."""
@@ -161,10 +180,36 @@ class NorceDemo:
         return json.dumps({"ApplicationId": int(order.shop), "OrderNo": order.order_id}).encode()
 
 
+class HttpErpDemo:
+    """An ERP emulated over HTTP on loopback."""
+
+    server: BackgroundServer | None = None
+
+    def app(self) -> Any:
+        raise NotImplementedError
+
+    def start(self) -> str:
+        self.server = BackgroundServer(self.app()).start()
+        return self.server.url
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None, "the emulator is not started"
+        return self.server.url
+
+    def serving(self, web_url: str) -> None:
+        """Nothing connects to ShopBridge from an HTTP ERP's side."""
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+
 @dataclass
-class EconomicDemo:
+class EconomicDemo(HttpErpDemo):
     seed: int
     system: str = "economic"
+    document: str = "invoice"
 
     def __post_init__(self) -> None:
         self.state = economic.seeded_state(seed=self.seed)
@@ -174,8 +219,8 @@ class EconomicDemo:
     def app(self) -> Any:
         return economic.create_app(self.state)
 
-    def side(self, url: str) -> dict[str, Any]:
-        return {"system": "economic", "url": url, "app_secret_token": economic.DEMO_APP_SECRET_TOKEN,
+    def side(self, web_url: str, store: Store, connection: str) -> dict[str, Any]:
+        return {"system": "economic", "url": self.url, "app_secret_token": economic.DEMO_APP_SECRET_TOKEN,
                 "agreement_grant_token": economic.DEMO_AGREEMENT_GRANT_TOKEN,
                 "discount_products_by_vat": {"0": "DISCOUNT0"}}  # fmt: skip
 
@@ -184,9 +229,10 @@ class EconomicDemo:
 
 
 @dataclass
-class HogiaDemo:
+class HogiaDemo(HttpErpDemo):
     seed: int
     system: str = "hogia"
+    document: str = "invoice"
 
     def __post_init__(self) -> None:
         self.state = hogia.seeded_state(seed=self.seed)
@@ -194,12 +240,60 @@ class HogiaDemo:
     def app(self) -> Any:
         return hogia.create_app(self.state)
 
-    def side(self, url: str) -> dict[str, Any]:
-        return {"system": "hogia", "url": url, "client_id": self.state.client_id,
+    def side(self, web_url: str, store: Store, connection: str) -> dict[str, Any]:
+        return {"system": "hogia", "url": self.url, "client_id": self.state.client_id,
                 "client_secret": self.state.client_secret, "organization_id": self.state.organization_id}  # fmt: skip
 
     def duplicates(self) -> int:
         return _doubled(hogia.documents_by_reference(self.state))
+
+
+@dataclass
+class MamutDemo:
+    """A Mamut company folder with its watcher, and the agent as the merchant would run it."""
+
+    seed: int
+    system: str = "mamut"
+    document: str = "order"  # Mamut takes web orders as orders; invoicing happens in Mamut
+
+    def __post_init__(self) -> None:
+        self.state = mamut.seeded_state(seed=self.seed)
+        self.folder = Path(tempfile.mkdtemp(prefix="shopbridge-demo-mamut-"))
+        self.runner = mamut.create_app(self.state, self.folder / "company", poll_seconds=0.2)
+        self.token = ""
+        self.agent: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> str:
+        self.runner.start()
+        return f"folder {self.runner.directory}"
+
+    def side(self, web_url: str, store: Store, connection: str) -> dict[str, Any]:
+        self.token = store.agents.issue_token(connection)
+        return {"system": "mamut", "url": web_url, "agent_token": self.token, "confirm_seconds": 5,
+                "poll_seconds": 0.2}  # fmt: skip
+
+    def serving(self, web_url: str) -> None:
+        command = [sys.executable, "-m", "shopbridge.agent", "run", "--url", web_url,
+                   "--mamut-dir", str(self.runner.directory), "--state-dir", str(self.folder / "agent"),
+                   "--poll-seconds", "0.2", "--long-poll-seconds", "2", "--heartbeat-seconds", "5"]  # fmt: skip
+        log = (self.folder / "agent.log").open("ab")
+        env = {**os.environ, "SHOPBRIDGE_AGENT_TOKEN": self.token}
+        self.agent = subprocess.Popen(command, stdout=log, stderr=log, env=env)
+
+    def stop(self) -> None:
+        if self.agent is not None and self.agent.poll() is None:
+            self.agent.terminate()
+            try:
+                self.agent.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.agent.kill()
+        self.runner.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def duplicates(self) -> int:
+        with self.state.lock:
+            externals = [order.external_number for order in self.state.orders.values()]
+        return len(externals) - len(set(externals))
 
 
 DEMO_SHOPS: dict[str, type[PrestaShopDemo] | type[StarwebDemo] | type[NorceDemo]] = {
@@ -207,7 +301,11 @@ DEMO_SHOPS: dict[str, type[PrestaShopDemo] | type[StarwebDemo] | type[NorceDemo]
     "starweb": StarwebDemo,
     "norce": NorceDemo,
 }
-DEMO_ERPS: dict[str, type[EconomicDemo] | type[HogiaDemo]] = {"economic": EconomicDemo, "hogia": HogiaDemo}
+DEMO_ERPS: dict[str, type[EconomicDemo] | type[HogiaDemo] | type[MamutDemo]] = {
+    "economic": EconomicDemo,
+    "hogia": HogiaDemo,
+    "mamut": MamutDemo,
+}
 
 
 def demo_shop(system: str, seed: int) -> DemoShop:
