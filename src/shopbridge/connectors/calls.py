@@ -55,6 +55,18 @@ def account_key(system: str, base_url: str, *credentials: str) -> str:
     return f"{system}-{digest[:24]}"
 
 
+def account_gate(
+    system: str,
+    base_url: str,
+    credentials: tuple[str, ...],
+    published: tuple[RateWindow, ...],
+    configured: RateWindow | None,
+    budget: RateBudget | None,
+) -> CallGate:
+    """The gate of one remote account: its published limits, lowered by the connection if asked."""
+    return CallGate(account_key(system, base_url, *credentials), effective_windows(published, configured), budget)
+
+
 class RateBudget(Protocol):
     """Shared by every worker: `acquire` waits for room, `push_back` stops every caller a while."""
 

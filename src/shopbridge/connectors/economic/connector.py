@@ -11,7 +11,7 @@ from pydantic import SecretStr
 
 from shopbridge.connectors.base import Capabilities, ConnectorSettings, DocumentKind, DocumentRef
 from shopbridge.connectors.cache import TimedCache
-from shopbridge.connectors.calls import CallGate, RateBudget, RateWindow, account_key, effective_windows
+from shopbridge.connectors.calls import RateBudget, RateWindow, account_gate
 from shopbridge.connectors.economic.client import EconomicClient, escape_filter_value
 from shopbridge.connectors.economic.translate import (
     SYSTEM,
@@ -101,8 +101,8 @@ class EconomicConnector:
         self._http = http if http is not None else httpx.AsyncClient(timeout=settings.timeout_seconds)
         self.settle_seconds = settings.timeout_seconds + settings.commit_lag_seconds
         secret, grant = settings.app_secret_token.get_secret_value(), settings.agreement_grant_token.get_secret_value()
-        windows = effective_windows(self.published_limits, settings.rate_limit)
-        gate = CallGate(account_key(SYSTEM, settings.url, secret, grant), windows, budget)
+        credentials = (secret, grant)
+        gate = account_gate(SYSTEM, settings.url, credentials, self.published_limits, settings.rate_limit, budget)
         self.client = EconomicClient(self._http, settings.url, secret, grant, page_size=settings.page_size, gate=gate)
         # Product number → product group of products known to exist. A missing product is never
         # remembered, so a product created after a parked order is seen on its retry at once.

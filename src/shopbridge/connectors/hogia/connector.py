@@ -11,7 +11,7 @@ import httpx
 from pydantic import SecretStr, field_validator, model_validator
 
 from shopbridge.connectors.base import Capabilities, ConnectorSettings, DocumentKind, DocumentRef
-from shopbridge.connectors.calls import CallGate, RateBudget, RateWindow, account_key, effective_windows
+from shopbridge.connectors.calls import RateBudget, RateWindow, account_gate
 from shopbridge.connectors.hogia.client import API_VERSION, HogiaClient
 from shopbridge.connectors.hogia.translate import (
     ARTICLE_NUMBER_MAX,
@@ -110,8 +110,8 @@ class HogiaConnector:
         self._owns_http = http is None
         self._http = http if http is not None else httpx.AsyncClient(timeout=settings.timeout_seconds)
         secret = settings.client_secret.get_secret_value()
-        windows = effective_windows(self.published_limits, settings.rate_limit)
-        gate = CallGate(account_key(SYSTEM, settings.url, settings.client_id, secret), windows, budget)
+        credentials = (settings.client_id, secret)
+        gate = account_gate(SYSTEM, settings.url, credentials, self.published_limits, settings.rate_limit, budget)
         self.client = HogiaClient(
             self._http, settings.url, settings.resolved_token_url(), settings.client_id, secret,
             str(settings.organization_id), settings.api_version, settings.page_size, gate=gate,

@@ -12,7 +12,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from shopbridge.connectors.base import Capabilities, ConnectorSettings, OrderSummary
-from shopbridge.connectors.calls import CallGate, RateBudget, RateWindow, account_key, effective_windows
+from shopbridge.connectors.calls import RateBudget, RateWindow, account_gate
 from shopbridge.connectors.norce.client import NorceClient
 from shopbridge.connectors.norce.paging import merged, pages_of, stream
 from shopbridge.connectors.norce.translate import (
@@ -111,8 +111,8 @@ class NorceConnector:
         self._owns_http = http is None
         self._http = http if http is not None else httpx.AsyncClient(timeout=settings.timeout_seconds)
         secret = settings.client_secret.get_secret_value()
-        windows = effective_windows(self.published_limits, settings.rate_limit)
-        gate = CallGate(account_key(SYSTEM, settings.url, settings.client_id, secret), windows, budget)
+        credentials = (settings.client_id, secret)
+        gate = account_gate(SYSTEM, settings.url, credentials, self.published_limits, settings.rate_limit, budget)
         self.client = NorceClient(
             self._http, settings.url, settings.client_id, secret, settings.environment, gate=gate
         )

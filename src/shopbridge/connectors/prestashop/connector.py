@@ -15,7 +15,7 @@ from pydantic import ConfigDict, Field, SecretStr, field_validator
 
 from shopbridge.connectors.base import Capabilities, ConnectorSettings, OrderSummary
 from shopbridge.connectors.cache import TimedCache
-from shopbridge.connectors.calls import CallGate, RateBudget, RateWindow, account_key, effective_windows
+from shopbridge.connectors.calls import RateBudget, RateWindow, account_gate
 from shopbridge.connectors.prestashop.client import PrestaShopClient
 from shopbridge.connectors.prestashop.paging import MIN_PAGE_SIZE, OverlappingOffsetPaging
 from shopbridge.connectors.prestashop.translate import (
@@ -113,8 +113,8 @@ class PrestaShopConnector:
         self._owns_http = http is None
         self._http = http if http is not None else httpx.AsyncClient(timeout=settings.timeout_seconds)
         key = settings.key.get_secret_value()
-        windows = effective_windows(self.published_limits, settings.rate_limit)
-        gate = CallGate(account_key(SYSTEM, settings.url, key), windows, budget)
+        credentials = (key,)
+        gate = account_gate(SYSTEM, settings.url, credentials, self.published_limits, settings.rate_limit, budget)
         self.client = PrestaShopClient(self._http, settings.url, key, settings.shop_id, gate)
         ttl = settings.reference_ttl_seconds
         self._country_iso: TimedCache[str, str] = TimedCache(ttl)

@@ -12,7 +12,7 @@ import httpx
 from pydantic import ConfigDict, Field, SecretStr, field_validator
 
 from shopbridge.connectors.base import Capabilities, ConnectorSettings, OrderSummary
-from shopbridge.connectors.calls import CallGate, RateBudget, RateWindow, account_key, effective_windows
+from shopbridge.connectors.calls import RateBudget, RateWindow, account_gate
 from shopbridge.connectors.starweb.client import StarwebClient
 from shopbridge.connectors.starweb.paging import NewestFirstPaging, read_page
 from shopbridge.connectors.starweb.translate import identifier, order_from_starweb, reading, summary_from_starweb
@@ -89,8 +89,8 @@ class StarwebConnector:
         self._owns_http = http is None
         self._http = http if http is not None else httpx.AsyncClient(timeout=settings.timeout_seconds)
         secret = settings.client_secret.get_secret_value()
-        windows = effective_windows(self.published_limits, settings.rate_limit)
-        gate = CallGate(account_key(SYSTEM, settings.url, settings.client_id, secret), windows, budget)
+        credentials = (settings.client_id, secret)
+        gate = account_gate(SYSTEM, settings.url, credentials, self.published_limits, settings.rate_limit, budget)
         self.client = StarwebClient(self._http, settings.url, settings.client_id, secret, gate=gate)
         self._shop_code = settings.shop_code
 
