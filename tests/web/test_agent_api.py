@@ -59,8 +59,11 @@ async def test_exports_are_stored_per_kind(http: httpx.AsyncClient, store: Store
 
 async def test_health_shows_an_agent_that_was_never_heard_as_quiet(http: httpx.AsyncClient, store: Store) -> None:
     token = store.agents.issue_token("acme")
-    assert (await http.get("/api/connections/acme/agent")).json()["quiet"] is True
+    operator = bearer(store.tokens.create("operator"))
+    assert (await http.get("/api/connections/acme/agent")).status_code == 401  # operators only
+    assert (await http.get("/api/connections/acme/agent", headers=operator)).json()["quiet"] is True
     await http.post("/api/agent/heartbeat", json={"version": "1", "buffered": 0}, headers=bearer(token))
-    health = (await http.get("/api/connections/acme/agent")).json()
+    health = (await http.get("/api/connections/acme/agent", headers=operator)).json()
     assert health["quiet"] is False and health["agent"] == {"version": "1", "buffered": 0}
-    assert (await http.get("/api/connections/nobody/agent")).status_code == 404
+    assert (await http.get("/api/connections/nobody/agent", headers=operator)).status_code == 404
+    assert (await http.get("/api/connections/acme/agent", headers=bearer(token))).status_code == 401
