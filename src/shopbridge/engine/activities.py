@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from temporalio import activity
 
 from shopbridge.engine.contracts import AdmitOutput, OrderRef, PollInput, PollOutput, TransferInput, TransferOutput
 from shopbridge.engine.errors import temporal_errors
+from shopbridge.engine.heartbeat import Heartbeat
 from shopbridge.flows.connection import open_order_flow
 from shopbridge.flows.order_polling import poll_orders
 from shopbridge.store import Store
@@ -22,10 +24,18 @@ class OrderActivities:
 
     @activity.defn(name="poll_orders")
     async def poll_orders(self, request: PollInput) -> PollOutput:
-        async with temporal_errors(), open_order_flow(self.store, request.connection) as flow:
-            result = await poll_orders(flow)
+        """One bounded round; a retry after a dead worker resumes after the pages it committed."""
+        async with temporal_errors(), Heartbeat() as beat, open_order_flow(self.store, request.connection) as flow:
+            start = beat.details or request.resume_from
+            resume_from = datetime.fromisoformat(start) if start else None
+
+            def committed(point: datetime) -> None:
+                beat.progress(point.isoformat())
+
+            result = await poll_orders(flow, resume_from=resume_from, progress=committed)
             pending = [OrderRef(request.connection, row.shop, row.order_id) for row in result.pending]
-            return PollOutput(seen=result.seen, pending=pending)
+            resume = result.resume_from.isoformat() if result.resume_from else ""
+            return PollOutput(seen=result.seen, pending=pending, resume_from=resume)
 
     @activity.defn(name="admit_order")
     async def admit_order(self, ref: OrderRef) -> AdmitOutput:

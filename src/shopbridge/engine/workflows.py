@@ -25,6 +25,25 @@ TRANSFER_ID_REUSE = WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
 BACKOFF_CEILING = 300
 
 
+# A poll round is short-lived by design: a few quick retries, then the next round carries on.
+POLL_TIMEOUT = timedelta(minutes=2)
+POLL_ATTEMPTS = 3
+POLL_MAX_INTERVAL_FACTOR = 10
+# A dead worker's activity is retried elsewhere this soon (activities beat every 2 s).
+HEARTBEAT_TIMEOUT = timedelta(seconds=10)
+
+
+def poll_retry(initial_seconds: float) -> RetryPolicy:
+    """Few, short retries: a poll that fails is repeated by the next scheduled round anyway."""
+    return RetryPolicy(
+        initial_interval=timedelta(seconds=initial_seconds),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(seconds=initial_seconds * POLL_MAX_INTERVAL_FACTOR),
+        maximum_attempts=POLL_ATTEMPTS,
+        non_retryable_error_types=NON_RETRYABLE_TYPES,
+    )
+
+
 def activity_retry(initial_seconds: float) -> RetryPolicy:
     """Retry transient failures forever with capped exponential back-off; Retry-After wins."""
     return RetryPolicy(
@@ -65,19 +84,23 @@ class OrderTransferWorkflow:
 
 @workflow.defn(name="PollOrders")
 class PollOrdersWorkflow:
-    """One polling round of a connection: admit changed orders, start a transfer for each pending one."""
+    """One polling round of a connection: admit changed orders, start a transfer for each pending
+    one; a round cut short by its bound continues as a new run from where it stopped."""
 
     @workflow.run
     async def run(self, request: PollInput, retry_seconds: float = 1.0) -> PollOutput:
         polled: PollOutput = await workflow.execute_activity(
             "poll_orders",
             request,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=activity_retry(retry_seconds),
+            start_to_close_timeout=POLL_TIMEOUT,
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,
+            retry_policy=poll_retry(retry_seconds),
             result_type=PollOutput,
         )
         for ref in polled.pending:
             await start_transfer_child(ref, retry_seconds)
+        if polled.resume_from:
+            workflow.continue_as_new(args=[PollInput(request.connection, polled.resume_from), retry_seconds])
         return polled
 
 
