@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shopbridge.connection_file import apply_connection
-from shopbridge.flows.connection import open_order_flow
 from shopbridge.errors import TransientError
+from shopbridge.flows.connection import open_order_flow
 from shopbridge.flows.order_polling import ORDERS_CURSOR, PollLimits, PollResult, poll_orders
 from shopbridge.sandbox import prestashop
 from shopbridge.sandbox.faults import FaultRule
