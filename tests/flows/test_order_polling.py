@@ -148,8 +148,8 @@ async def test_a_failing_page_keeps_the_pages_before_it(world: World, store: Sto
 
     async with open_order_flow(store, world.name) as flow:
         with pytest.raises(TransientError):
-            await poll_orders(flow, now=START, limits=PollLimits(page_retries=1, first_pause_seconds=0.01),
-                              progress=shop_goes_down)
+            limits = PollLimits(page_retries=1, first_pause_seconds=0.01)
+            await poll_orders(flow, now=START, limits=limits, progress=shop_goes_down)
     first_page = placed[:2]
     assert {row.transfer_id for row in store.ledger.list(store.connections.get(world.name).id)} == set(first_page)
     assert cursor_of(store, world) == START - timedelta(minutes=29)

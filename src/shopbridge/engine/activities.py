@@ -12,15 +12,16 @@ from shopbridge.engine.contracts import AdmitOutput, OrderRef, PollInput, PollOu
 from shopbridge.engine.errors import temporal_errors
 from shopbridge.engine.heartbeat import Heartbeat
 from shopbridge.flows.connection import open_order_flow
-from shopbridge.flows.order_polling import poll_orders
+from shopbridge.flows.order_polling import PollLimits, poll_orders
 from shopbridge.store import Store
 
 
 class OrderActivities:
     """The order flow's steps, over the store the worker was given."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, poll_limits: PollLimits | None = None) -> None:
         self.store = store
+        self.poll_limits = poll_limits
 
     @activity.defn(name="poll_orders")
     async def poll_orders(self, request: PollInput) -> PollOutput:
@@ -32,19 +33,19 @@ class OrderActivities:
             def committed(point: datetime) -> None:
                 beat.progress(point.isoformat())
 
-            result = await poll_orders(flow, resume_from=resume_from, progress=committed)
+            result = await poll_orders(flow, resume_from=resume_from, limits=self.poll_limits, progress=committed)
             pending = [OrderRef(request.connection, row.shop, row.order_id) for row in result.pending]
             resume = result.resume_from.isoformat() if result.resume_from else ""
             return PollOutput(seen=result.seen, pending=pending, resume_from=resume)
 
     @activity.defn(name="admit_order")
     async def admit_order(self, ref: OrderRef) -> AdmitOutput:
-        async with temporal_errors(), open_order_flow(self.store, ref.connection) as flow:
+        async with temporal_errors(), Heartbeat(), open_order_flow(self.store, ref.connection) as flow:
             return AdmitOutput(await flow.admit_by_id(ref.shop, ref.order_id))
 
     @activity.defn(name="transfer_order")
     async def transfer_order(self, request: TransferInput) -> TransferOutput:
-        async with temporal_errors(), open_order_flow(self.store, request.connection) as flow:
+        async with temporal_errors(), Heartbeat(), open_order_flow(self.store, request.connection) as flow:
             outcome = await flow.transfer(request.transfer_id)
             document = outcome.document
             return TransferOutput(

@@ -62,7 +62,12 @@ class OrderTransferWorkflow:
     async def run(self, ref: OrderRef, retry_seconds: float = 1.0) -> TransferOutput:
         retry = activity_retry(retry_seconds)
         admitted: AdmitOutput = await workflow.execute_activity(
-            "admit_order", ref, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=retry, result_type=AdmitOutput
+            "admit_order",
+            ref,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,
+            retry_policy=retry,
+            result_type=AdmitOutput,
         )
         if admitted.transfer_id is None:
             # Ending as failed keeps the id free for the transfer once the order reaches a trigger status.
@@ -73,6 +78,7 @@ class OrderTransferWorkflow:
             "transfer_order",
             TransferInput(ref.connection, admitted.transfer_id),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,
             retry_policy=retry,
             result_type=TransferOutput,
         )

@@ -56,6 +56,7 @@ class _Round:
     since: datetime
     until: datetime
     deadline: float
+    started_at: datetime
     seen: int = 0
     pages: int = 0
     failures: int = 0
@@ -75,8 +76,8 @@ async def poll_orders(
     limits = limits or PollLimits()
     run_start = now or datetime.now(UTC)
     since = resume_from or _overlapped_start(flow, run_start)
-    state = _Round(since=min(since, run_start), until=run_start, deadline=time.monotonic() + limits.deadline_seconds)
-    started_at = state.since
+    since = min(since, run_start)
+    state = _Round(since, run_start, time.monotonic() + limits.deadline_seconds, started_at=since)
     admitted: list[str] = []
     finished = False
     while not finished:
@@ -84,8 +85,8 @@ async def poll_orders(
             finished = await _read_pages(flow, state, limits, admitted, progress)
         except TransientError as exc:
             await _pause_after(exc, state, limits)
-    # A cut round that got nowhere (one page of a single timestamp) leaves it to the schedule.
-    resume = None if state.complete or state.since <= started_at else state.since
+    # A round cut by its deadline before it got past its first timestamp leaves it to the schedule.
+    resume = None if state.complete or state.since <= state.started_at else state.since
     connection_id = flow.connection.id
     return PollResult(state.seen, admitted, flow.store.ledger.pending(connection_id), resume_from=resume)
 
@@ -120,7 +121,10 @@ async def _read_pages(
 
 
 def _within_bounds(state: _Round, limits: PollLimits) -> bool:
-    return state.pages < limits.max_pages and time.monotonic() < state.deadline
+    """The page bound counts only once the round got past its first timestamp: a resumed round
+    reads its starting timestamp again, and every order of it must fit in one round."""
+    pages_left = state.pages < limits.max_pages or state.since <= state.started_at
+    return pages_left and time.monotonic() < state.deadline
 
 
 async def _pause_after(exc: TransientError, state: _Round, limits: PollLimits) -> None:

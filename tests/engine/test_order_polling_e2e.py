@@ -1,0 +1,75 @@
+"""Polling rounds through the real Temporal dev server: bounded rounds that continue where they
+stopped, and rounds that fail fast instead of backing off for minutes."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from shopbridge.connection_file import apply_connection
+from shopbridge.engine.activities import OrderActivities
+from shopbridge.engine.contracts import PollInput, PollOutput, TransferOutput
+from shopbridge.engine.workflows import POLL_ATTEMPTS, OrderTransferWorkflow, PollOrdersWorkflow
+from shopbridge.flows.order_polling import PollLimits
+from shopbridge.sandbox import prestashop
+from shopbridge.sandbox.faults import FaultRule
+from shopbridge.store import Store
+from tests.conftest import World
+
+RETRY_SECONDS = 0.01
+ONE_PAGE_ROUNDS = PollLimits(max_pages=1, first_pause_seconds=0.01, max_pause_seconds=0.01)
+
+
+@pytest.fixture
+async def client(
+    temporal_env: WorkflowEnvironment, store: Store, world: World, task_queue: str
+) -> AsyncIterator[Client]:
+    settings = world.connection()
+    settings["shop"]["page_size"] = 2
+    apply_connection(store, settings)
+    activities = OrderActivities(store, ONE_PAGE_ROUNDS)
+    async with Worker(
+        temporal_env.client,
+        task_queue=task_queue,
+        workflows=[OrderTransferWorkflow, PollOrdersWorkflow],
+        activities=activities.all(),
+    ):
+        yield temporal_env.client
+
+
+async def poll(client: Client, world: World, task_queue: str) -> PollOutput:
+    return await client.execute_workflow(
+        PollOrdersWorkflow.run,
+        args=[PollInput(world.name), RETRY_SECONDS],
+        id=f"poll-{uuid.uuid4().hex}",
+        task_queue=task_queue,
+        result_type=PollOutput,
+    )
+
+
+async def test_a_round_cut_at_its_bound_continues_until_every_order_is_admitted(
+    world: World, store: Store, client: Client, task_queue: str
+) -> None:
+    placed = [prestashop.place_order(world.shop_state) for _ in range(5)]
+    last = await poll(client, world, task_queue)
+    assert last.resume_from == ""
+    for order_id in placed:
+        handle = client.get_workflow_handle(world.transfer_id(order_id), result_type=TransferOutput)
+        assert (await handle.result()).state == "transferred"
+
+
+async def test_a_round_that_keeps_failing_ends_in_seconds(world: World, client: Client, task_queue: str) -> None:
+    prestashop.place_order(world.shop_state)
+    world.shop_state.faults.add(FaultRule(kind="status", status=503, path="/api/orders"))
+    started = time.monotonic()
+    with pytest.raises(WorkflowFailureError):
+        await poll(client, world, task_queue)
+    assert time.monotonic() - started < 20
+    reads_per_attempt = ONE_PAGE_ROUNDS.page_retries + 1
+    assert world.shop_state.faults.fired == POLL_ATTEMPTS * reads_per_attempt
