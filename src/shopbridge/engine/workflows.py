@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from datetime import timedelta
 
@@ -103,8 +104,8 @@ class PollOrdersWorkflow:
             retry_policy=poll_retry(retry_seconds),
             result_type=PollOutput,
         )
-        for ref in polled.pending:
-            await start_transfer_child(ref, retry_seconds)
+        # All at once: one workflow task, not one round trip per pending order.
+        await asyncio.gather(*(start_transfer_child(ref, retry_seconds) for ref in polled.pending))
         if polled.resume_from:
             workflow.continue_as_new(args=[PollInput(request.connection, polled.resume_from), retry_seconds])
         return polled
