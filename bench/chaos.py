@@ -32,6 +32,7 @@ import httpx
 from chaos_processes import Temporal, Workers, private_database, start_emulator, stop
 from cryptography.fernet import Fernet
 from temporalio.client import Client
+from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 
 from shopbridge.connection_file import apply_connection
 from shopbridge.engine.contracts import OrderRef
@@ -42,6 +43,8 @@ from shopbridge.sandbox.economic.state import DOCUMENT_COLLECTIONS
 from shopbridge.store import SecretBox, Store
 
 CONNECTION, SHOP, TASK_QUEUE = "chaos", "1", "shopbridge-chaos"
+# The bench's own client retries loudly while Temporal restarts; the one JSON line stays alone on stdout.
+QUIET = TelemetryConfig(logging=LoggingConfig(filter=TelemetryFilter(core_level="ERROR", other_level="ERROR")))
 PAID, AWAITING_PAYMENT = 2, 10
 DONE = ("transferred", "parked")
 ERP_HEADERS = {
@@ -192,9 +195,13 @@ async def weather(cluster: Cluster, shopper: Shopper, seconds: float, kill_every
         if not restarted and now >= started + seconds / 2:
             restarted = True
             await cluster.temporal.restart()
-            shopper.temporal = await Client.connect(cluster.temporal.address)
+            shopper.temporal = await connect(cluster.temporal.address)
         cluster.workers.replace_exited()
         await asyncio.sleep(0.5)
+
+
+async def connect(address: str) -> Client:
+    return await Client.connect(address, runtime=Runtime(telemetry=QUIET))
 
 
 @dataclass
@@ -301,7 +308,7 @@ async def run(args: argparse.Namespace, work: Path, database_url: str) -> dict[s
 
 async def drive(args: argparse.Namespace, plan: Profile, cluster: Cluster) -> dict[str, Any]:
     async with httpx.AsyncClient(timeout=10) as http:
-        shopper = Shopper(cluster.shop_url, http, await Client.connect(cluster.temporal.address))
+        shopper = Shopper(cluster.shop_url, http, await connect(cluster.temporal.address))
         await set_faults(http, cluster.shop_url, shop_faults())
         await set_faults(http, cluster.erp_url, erp_faults(plan.settled))
         placing = place_orders(shopper, args.orders, plan.fault_seconds * 0.6, plan.pay_later_max)

@@ -10,7 +10,7 @@ import pytest
 from shopbridge.connection_file import apply_connection
 from shopbridge.errors import TransientError
 from shopbridge.flows.connection import open_order_flow
-from shopbridge.flows.order_polling import ORDERS_CURSOR, PollLimits, PollResult, poll_orders
+from shopbridge.flows.order_polling import ORDERS_CURSOR, STALE_AFTER, PollLimits, PollResult, poll_orders
 from shopbridge.sandbox import prestashop
 from shopbridge.sandbox.faults import FaultRule
 from shopbridge.store import Store
@@ -185,3 +185,14 @@ async def test_histories_of_a_page_are_read_in_one_call(world: World, store: Sto
     result = await poll_at(store, world, START)
     assert result.admitted == [shipped] and not set(unpaid) & set(result.admitted)
     assert world.shop_state.faults.fired == 1 and counter.times is None
+
+
+async def test_pending_leaves_out_transfers_tried_lately_until_they_go_stale(
+    world: World, store: Store, clock: ShopClock
+) -> None:
+    untried, tried, stale = (place_at(world, clock, START - timedelta(minutes=m)) for m in (3, 2, 1))
+    await poll_at(store, world, START)
+    store.ledger.claim(tried, lease_seconds=0)
+    store.ledger.claim(stale, lease_seconds=0, now=datetime.now(UTC) - STALE_AFTER - timedelta(seconds=1))
+    result = await poll_at(store, world, START + timedelta(minutes=1))
+    assert {row.transfer_id for row in result.pending} == {untried, stale}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from temporalio.client import Client
 from temporalio.worker import Worker
 
@@ -10,6 +12,8 @@ from shopbridge.engine.workflows import OrderTransferWorkflow, PollOrdersWorkflo
 from shopbridge.store import Store
 
 MAX_CONCURRENT_ACTIVITIES = 20
+# A workflow task cached on a worker that died waits this long before any worker may take it.
+STICKY_TIMEOUT = timedelta(seconds=3)
 
 
 def build_worker(client: Client, store: Store, task_queue: str) -> Worker:
@@ -20,4 +24,5 @@ def build_worker(client: Client, store: Store, task_queue: str) -> Worker:
         workflows=[OrderTransferWorkflow, PollOrdersWorkflow],
         activities=activities.all(),
         max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
+        sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
     )

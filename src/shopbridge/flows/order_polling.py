@@ -24,6 +24,10 @@ from shopbridge.flows.order_transfer import OrderFlow
 from shopbridge.store import TransferRecord
 
 ORDERS_CURSOR = "orders"
+# A pending transfer that was tried lately has a workflow retrying it: starting it again each round
+# only costs. One never tried, or untouched this long, is handed out to be started (a start of a
+# transfer that is running is refused by Temporal, so handing one out twice is harmless).
+STALE_AFTER = timedelta(seconds=60)
 Progress = Callable[[datetime], None]
 
 
@@ -44,6 +48,7 @@ class PollLimits:
 class PollResult:
     seen: int
     admitted: list[str]
+    # Pending transfers to start: never tried, or not touched for STALE_AFTER.
     pending: list[TransferRecord]
     # Set when the round stopped at its bound: where the next round resumes reading.
     resume_from: datetime | None = None
@@ -72,7 +77,7 @@ async def poll_orders(
     progress: Progress | None = None,
 ) -> PollResult:
     """Admit every triggered order changed since the cursor (or `resume_from`); return the
-    transfers still pending and, if the round hit its bound, where to resume."""
+    pending transfers to start and, if the round hit its bound, where to resume."""
     limits = limits or PollLimits()
     run_start = now or datetime.now(UTC)
     since = resume_from or _overlapped_start(flow, run_start)
@@ -87,8 +92,13 @@ async def poll_orders(
             await _pause_after(exc, state, limits)
     # A round cut by its deadline before it got past its first timestamp leaves it to the schedule.
     resume = None if state.complete or state.since <= state.started_at else state.since
-    connection_id = flow.connection.id
-    return PollResult(state.seen, admitted, flow.store.ledger.pending(connection_id), resume_from=resume)
+    return PollResult(state.seen, admitted, to_start(flow), resume_from=resume)
+
+
+def to_start(flow: OrderFlow) -> list[TransferRecord]:
+    stale = datetime.now(UTC) - STALE_AFTER
+    rows = flow.store.ledger.pending(flow.connection.id)
+    return [row for row in rows if row.attempts == 0 or row.updated_at < stale]
 
 
 def _overlapped_start(flow: OrderFlow, run_start: datetime) -> datetime:
