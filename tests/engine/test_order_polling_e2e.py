@@ -10,12 +10,11 @@ from collections.abc import AsyncIterator
 import pytest
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from shopbridge.connection_file import apply_connection
-from shopbridge.engine.activities import OrderActivities
 from shopbridge.engine.contracts import PollInput, PollOutput, TransferOutput
-from shopbridge.engine.workflows import POLL_ATTEMPTS, OrderTransferWorkflow, PollOrdersWorkflow
+from shopbridge.engine.worker import build_worker
+from shopbridge.engine.workflows import POLL_ATTEMPTS, PollOrdersWorkflow
 from shopbridge.flows.order_polling import PollLimits
 from shopbridge.sandbox import prestashop
 from shopbridge.sandbox.faults import FaultRule
@@ -33,13 +32,7 @@ async def client(
     settings = world.connection()
     settings["shop"]["page_size"] = 2
     apply_connection(store, settings)
-    activities = OrderActivities(store, ONE_PAGE_ROUNDS)
-    async with Worker(
-        temporal_env.client,
-        task_queue=task_queue,
-        workflows=[OrderTransferWorkflow, PollOrdersWorkflow],
-        activities=activities.all(),
-    ):
+    async with build_worker(temporal_env.client, store, task_queue, ONE_PAGE_ROUNDS):
         yield temporal_env.client
 
 

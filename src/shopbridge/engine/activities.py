@@ -58,4 +58,8 @@ class OrderActivities:
             )
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.poll_orders, self.admit_order, self.transfer_order]
+        return [self.poll_orders, *self.transfer_steps()]
+
+    def transfer_steps(self) -> list[Callable[..., Any]]:
+        """The activities of the OrderTransfer workflow (polls have a task queue of their own)."""
+        return [self.admit_order, self.transfer_order]

@@ -34,6 +34,11 @@ POLL_MAX_INTERVAL_FACTOR = 10
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 
 
+def poll_queue(task_queue: str) -> str:
+    """The task queue of the poll activity: its own slots, never behind a backlog of transfers."""
+    return f"{task_queue}-polls"
+
+
 def poll_retry(initial_seconds: float) -> RetryPolicy:
     """Few, short retries: a poll that fails is repeated by the next scheduled round anyway."""
     return RetryPolicy(
@@ -99,6 +104,7 @@ class PollOrdersWorkflow:
         polled: PollOutput = await workflow.execute_activity(
             "poll_orders",
             request,
+            task_queue=poll_queue(workflow.info().task_queue),
             start_to_close_timeout=POLL_TIMEOUT,
             heartbeat_timeout=HEARTBEAT_TIMEOUT,
             retry_policy=poll_retry(retry_seconds),
