@@ -2,26 +2,45 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from temporalio import activity
+from temporalio.client import Client
 
-from shopbridge.engine.contracts import AdmitOutput, OrderRef, PollInput, PollOutput, TransferInput, TransferOutput
+from shopbridge.engine.contracts import (
+    AdmitOutput,
+    OrderRef,
+    PollInput,
+    PollOutput,
+    StartTransfersInput,
+    TransferInput,
+    TransferOutput,
+)
+from shopbridge.engine.control import start_transfer
 from shopbridge.engine.errors import temporal_errors
 from shopbridge.engine.heartbeat import Heartbeat
 from shopbridge.flows.connection import open_order_flow
 from shopbridge.flows.order_polling import PollLimits, poll_orders
 from shopbridge.store import Store
 
+# Transfers started at once by one start_transfers activity.
+STARTS_IN_FLIGHT = 20
+
 
 class OrderActivities:
-    """The order flow's steps, over the store the worker was given."""
+    """The order flow's steps, over the store the worker was given; `client` and `task_queue`
+    (the transfers' queue) are needed by `start_transfers` only."""
 
-    def __init__(self, store: Store, poll_limits: PollLimits | None = None) -> None:
+    def __init__(
+        self, store: Store, poll_limits: PollLimits | None = None, client: Client | None = None, task_queue: str = ""
+    ) -> None:
         self.store = store
         self.poll_limits = poll_limits
+        self.client = client
+        self.task_queue = task_queue
 
     @activity.defn(name="poll_orders")
     async def poll_orders(self, request: PollInput) -> PollOutput:
@@ -37,6 +56,21 @@ class OrderActivities:
             pending = [OrderRef(request.connection, row.shop, row.order_id) for row in result.pending]
             resume = result.resume_from.isoformat() if result.resume_from else ""
             return PollOutput(seen=result.seen, pending=pending, resume_from=resume)
+
+    @activity.defn(name="start_transfers")
+    async def start_transfers(self, request: StartTransfersInput) -> int:
+        """Start each order's transfer unless it runs or succeeded; returns how many started. An
+        activity, not child workflows: a round need not wait for each start to be confirmed."""
+        client = self.client
+        if client is None:
+            raise RuntimeError("start_transfers needs the worker's Temporal client")
+        gate = asyncio.Semaphore(STARTS_IN_FLIGHT)
+
+        async def start(ref: OrderRef) -> bool:
+            async with gate:
+                return await start_transfer(client, ref, self.task_queue, request.retry_seconds) is not None
+
+        return sum(await asyncio.gather(*(start(ref) for ref in request.refs)))
 
     @activity.defn(name="admit_order")
     async def admit_order(self, ref: OrderRef) -> AdmitOutput:
@@ -58,7 +92,11 @@ class OrderActivities:
             )
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.poll_orders, *self.transfer_steps()]
+        return [*self.poll_steps(), *self.transfer_steps()]
+
+    def poll_steps(self) -> list[Callable[..., Any]]:
+        """The activities of the PollOrders workflow, served on the poll task queue."""
+        return [self.poll_orders, self.start_transfers]
 
     def transfer_steps(self) -> list[Callable[..., Any]]:
         """The activities of the OrderTransfer workflow (polls have a task queue of their own)."""

@@ -46,3 +46,9 @@ class PollOutput:
     pending: list[OrderRef] = field(default_factory=list)
     # Set when the round stopped at its bound: the next round resumes here.
     resume_from: str = ""
+
+
+@dataclass
+class StartTransfersInput:
+    refs: list[OrderRef] = field(default_factory=list)
+    retry_seconds: float = 1.0

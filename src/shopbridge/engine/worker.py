@@ -43,7 +43,7 @@ class Workers:
 
 
 def build_worker(client: Client, store: Store, task_queue: str, poll_limits: PollLimits | None = None) -> Workers:
-    activities = OrderActivities(store, poll_limits)
+    activities = OrderActivities(store, poll_limits, client, task_queue)
     main = Worker(
         client,
         task_queue=task_queue,
@@ -55,7 +55,7 @@ def build_worker(client: Client, store: Store, task_queue: str, poll_limits: Pol
     polls = Worker(
         client,
         task_queue=poll_queue(task_queue),
-        activities=[activities.poll_orders],
+        activities=activities.poll_steps(),
         max_concurrent_activities=MAX_CONCURRENT_POLLS,
     )
     return Workers(main, polls)

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.workflow import ParentClosePolicy
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from shopbridge.engine.contracts import AdmitOutput, OrderRef, PollInput, PollOutput, TransferInput, TransferOutput
+    from shopbridge.engine.contracts import (
+        AdmitOutput,
+        OrderRef,
+        PollInput,
+        PollOutput,
+        StartTransfersInput,
+        TransferInput,
+        TransferOutput,
+    )
     from shopbridge.flows.ids import transfer_id
 
 ACTIVITY_TIMEOUT = timedelta(minutes=2)
@@ -22,12 +27,15 @@ NON_RETRYABLE_TYPES = ["ConfigError", "DataError", "LookupError"]
 TRANSFER_ID_REUSE = WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
 
 
-# Back-off doubles from the first interval up to this many times it (1 s → 5 minutes).
-BACKOFF_CEILING = 300
+# Back-off doubles from the first interval up to this many times it (1 s → 30 s): a transfer
+# waiting minutes after the remote recovered is a backlog that drains minutes late; a longer
+# Retry-After still wins.
+BACKOFF_CEILING = 30
 
 
 # A poll round is short-lived by design: a few quick retries, then the next round carries on.
 POLL_TIMEOUT = timedelta(minutes=2)
+START_TIMEOUT = timedelta(minutes=1)
 POLL_ATTEMPTS = 3
 POLL_MAX_INTERVAL_FACTOR = 10
 # A dead worker's activity is retried elsewhere this soon (activities beat every 2 s).
@@ -110,23 +118,19 @@ class PollOrdersWorkflow:
             retry_policy=poll_retry(retry_seconds),
             result_type=PollOutput,
         )
-        # All at once: one workflow task, not one round trip per pending order.
-        await asyncio.gather(*(start_transfer_child(ref, retry_seconds) for ref in polled.pending))
+        if polled.pending:
+            # One activity starts them all: no round trip through this workflow per order.
+            await workflow.execute_activity(
+                "start_transfers",
+                StartTransfersInput(polled.pending, retry_seconds),
+                task_queue=poll_queue(workflow.info().task_queue),
+                start_to_close_timeout=START_TIMEOUT,
+                retry_policy=poll_retry(retry_seconds),
+                result_type=int,
+            )
         if polled.resume_from:
             workflow.continue_as_new(args=[PollInput(request.connection, polled.resume_from), retry_seconds])
         return polled
-
-
-async def start_transfer_child(ref: OrderRef, retry_seconds: float) -> None:
-    """Start the order's transfer unless one already runs or succeeded under its id."""
-    with contextlib.suppress(WorkflowAlreadyStartedError):
-        await workflow.start_child_workflow(
-            OrderTransferWorkflow.run,
-            args=[ref, retry_seconds],
-            id=transfer_workflow_id(ref),
-            id_reuse_policy=TRANSFER_ID_REUSE,
-            parent_close_policy=ParentClosePolicy.ABANDON,
-        )
 
 
 def transfer_workflow_id(ref: OrderRef) -> str:
