@@ -95,7 +95,7 @@ def erp_faults(settled: bool) -> list[dict[str, Any]]:
     return rules
 
 
-def connection(shop_url: str, erp_url: str, poll_interval: float) -> dict[str, Any]:
+def connection(shop_url: str, erp_url: str, poll_interval: float, lease_seconds: float) -> dict[str, Any]:
     return {
         "name": CONNECTION,
         "shop": {"system": "prestashop", "url": shop_url, "key": prestashop.DEMO_API_KEY, "timeout_seconds": 5},
@@ -111,6 +111,8 @@ def connection(shop_url: str, erp_url: str, poll_interval: float) -> dict[str, A
             "document": "invoice",
             "poll_interval_seconds": poll_interval,
             "overlap_seconds": 60,
+            # A killed worker's claim blocks its order this long (the default is 120 s).
+            "lease_seconds": lease_seconds,
         },
     }
 
@@ -287,7 +289,7 @@ async def run(args: argparse.Namespace, work: Path, database_url: str) -> dict[s
     secret = Fernet.generate_key()
     store = Store(database_url, SecretBox(secret))
     store.migrate()
-    apply_connection(store, connection(shop.url + "/api/", erp.url, plan.poll_interval))
+    apply_connection(store, connection(shop.url + "/api/", erp.url, plan.poll_interval, args.lease_seconds))
     temporal = Temporal(work / "temporal")
     await temporal.start()
     env = {**os.environ, "SHOPBRIDGE_TEMPORAL_ADDRESS": temporal.address, "SHOPBRIDGE_DATABASE_URL": database_url,
@@ -325,6 +327,7 @@ async def drive(args: argparse.Namespace, plan: Profile, cluster: Cluster) -> di
         **document_figures(references, cluster.store),
         "drain_seconds": drain,
         "poll_interval_s": plan.poll_interval,
+        "lease_s": args.lease_seconds,
         "faults_fired": fired,
         "late_commit_faults": not plan.settled,
         "worker_kills": cluster.workers.killed,
@@ -341,6 +344,7 @@ def main() -> None:
     parser.add_argument("--fault-seconds", type=float, default=120.0, help="how long the weather lasts")
     parser.add_argument("--poll-interval", type=float, default=5.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--lease-seconds", type=float, default=30.0, help="the connection's transfer lease")
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--database", choices=["auto", "postgresql", "sqlite"], default="auto")
     parser.add_argument("--keep", action="store_true", help="keep the logs directory and print its path")
