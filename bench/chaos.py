@@ -251,15 +251,16 @@ async def wait_until_drained(store: Store, paid: int, limit: float) -> float | N
 
 
 def ledger_figures(store: Store, shopper: Shopper, poll_interval: float) -> dict[str, Any]:
-    states: dict[str, int] = {"transferred": 0, "parked": 0, "lost": 0, "unpaid_transferred": 0}
+    # lost: paid, yet no ledger row at the end; unfinished: admitted, not transferred or parked yet.
+    states: dict[str, int] = {"transferred": 0, "parked": 0, "unfinished": 0, "lost": 0, "unpaid_transferred": 0}
     lags: list[float] = []
     for placed in shopper.orders:
         row = store.ledger.get(transfer_id(CONNECTION, SHOP, placed.order_id))
         if placed.paid_at is None:
             states["unpaid_transferred"] += row is not None
             continue
-        state = row.state if row is not None else "unseen"
-        states[state if state in DONE else "lost"] += 1
+        state = row.state if row is not None else "lost"
+        states[state if state in (*DONE, "lost") else "unfinished"] += 1
         if row is not None:
             lags.append((row.created_at - placed.paid_at).total_seconds())
     lags.sort()
