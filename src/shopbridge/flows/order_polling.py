@@ -84,10 +84,10 @@ async def poll_orders(
     since = min(since, run_start)
     state = _Round(since, run_start, time.monotonic() + limits.deadline_seconds, started_at=since)
     admitted: list[str] = []
-    finished = False
-    while not finished:
+    while True:
         try:
-            finished = await _read_pages(flow, state, limits, admitted, progress)
+            await _read_pages(flow, state, limits, admitted, progress)
+            break
         except TransientError as exc:
             await _pause_after(exc, state, limits)
     # A round cut by its deadline before it got past its first timestamp leaves it to the schedule.
@@ -110,9 +110,9 @@ def _overlapped_start(flow: OrderFlow, run_start: datetime) -> datetime:
 
 async def _read_pages(
     flow: OrderFlow, state: _Round, limits: PollLimits, admitted: list[str], progress: Progress | None
-) -> bool:
-    """Read from `state.since`, committing page by page; True when the round is over (all read
-    or bound reached). A failure leaves `state.since` at the last committed page."""
+) -> None:
+    """Read from `state.since` to the end or the bound, committing page by page. A failure
+    leaves `state.since` at the last committed page."""
     async for page in flow.source.order_changes(state.since, state.until):
         admitted.extend(await admit_page(flow, page))
         state.seen += len(page)
@@ -125,9 +125,8 @@ async def _read_pages(
             if progress is not None:
                 progress(state.since)
         if not _within_bounds(state, limits):
-            return True
+            return
     state.complete = True
-    return True
 
 
 def _within_bounds(state: _Round, limits: PollLimits) -> bool:
