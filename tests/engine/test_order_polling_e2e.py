@@ -3,16 +3,20 @@ stopped, and rounds that fail fast instead of backing off for minutes."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 from temporalio.client import Client, WorkflowFailureError
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from shopbridge.connection_file import apply_connection
 from shopbridge.engine.contracts import PollInput, PollOutput, TransferOutput
+from shopbridge.engine.control import ensure_poll_schedule, poll_schedule_id
 from shopbridge.engine.worker import build_worker
 from shopbridge.engine.workflows import POLL_ATTEMPTS, PollOrdersWorkflow
 from shopbridge.flows.order_polling import PollLimits
@@ -66,3 +70,22 @@ async def test_a_round_that_keeps_failing_ends_in_seconds(world: World, client: 
     assert time.monotonic() - started < 20
     reads_per_attempt = ONE_PAGE_ROUNDS.page_retries + 1
     assert world.shop_state.faults.fired == POLL_ATTEMPTS * reads_per_attempt
+
+
+async def test_scheduled_rounds_run_on_the_poll_queue_and_start_transfers(
+    world: World, client: Client, task_queue: str
+) -> None:
+    order_id = prestashop.place_order(world.shop_state)
+    await ensure_poll_schedule(client, world.name, task_queue, timedelta(seconds=1))
+    try:
+        handle = client.get_workflow_handle(world.transfer_id(order_id), result_type=TransferOutput)
+        for _ in range(100):
+            try:
+                assert (await handle.result()).state == "transferred"
+                break
+            except RPCError:  # not started yet: the first round is on its way
+                await asyncio.sleep(0.2)
+        else:
+            pytest.fail("no scheduled round started the transfer")
+    finally:
+        await client.get_schedule_handle(poll_schedule_id(world.name)).delete()

@@ -1,7 +1,7 @@
 """Wire the worker: workflows, activities and the store they use. Nothing else.
 
-Polls run on a task queue of their own (`poll_queue`), with their own activity slots, so a round
-never waits behind a backlog of transfers: that backlog is what the round is there to feed.
+Scheduled polls run on a task queue of their own (`poll_queue`), workflow and activities, so a
+round never waits behind a backlog of transfers: that backlog is what the round is there to feed.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ def build_worker(client: Client, store: Store, task_queue: str, poll_limits: Pol
     polls = Worker(
         client,
         task_queue=poll_queue(task_queue),
+        workflows=[PollOrdersWorkflow],
         activities=activities.poll_steps(),
         max_concurrent_activities=MAX_CONCURRENT_POLLS,
     )

@@ -42,9 +42,13 @@ POLL_MAX_INTERVAL_FACTOR = 10
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 
 
+POLL_QUEUE_SUFFIX = "-polls"
+
+
 def poll_queue(task_queue: str) -> str:
-    """The task queue of the poll activity: its own slots, never behind a backlog of transfers."""
-    return f"{task_queue}-polls"
+    """The task queue of poll rounds (workflow and activities): their own slots, never behind a
+    backlog of transfers. Given the poll queue itself, returns it."""
+    return task_queue if task_queue.endswith(POLL_QUEUE_SUFFIX) else task_queue + POLL_QUEUE_SUFFIX
 
 
 def poll_retry(initial_seconds: float) -> RetryPolicy:
