@@ -196,6 +196,7 @@ async def weather(cluster: Cluster, shopper: Shopper, seconds: float, kill_every
             next_kill += kill_every
         if not restarted and now >= started + seconds / 2:
             restarted = True
+            cluster.temporal_restart_at = datetime.now(UTC)
             await cluster.temporal.restart()
             shopper.temporal = await connect(cluster.temporal.address)
         cluster.workers.replace_exited()
@@ -213,6 +214,8 @@ class Cluster:
     store: Store
     shop_url: str
     erp_url: str
+    faults_from: datetime = field(default_factory=lambda: datetime.now(UTC))
+    temporal_restart_at: datetime | None = None
 
 
 async def set_faults(http: httpx.AsyncClient, url: str, rules: list[dict[str, Any]] | None) -> int:
@@ -248,6 +251,22 @@ async def wait_until_drained(store: Store, paid: int, limit: float) -> float | N
             return round(time.monotonic() - started, 1)
         await asyncio.sleep(0.5)
     return None
+
+
+def lag_timeline(cluster: Cluster, shopper: Shopper) -> dict[str, Any]:
+    """The longest payment-to-ledger lag of the orders paid in each 10 s of the run, so a spike
+    can be laid beside the kills (every 20 s) and the Temporal restart."""
+    worst: dict[int, float] = {}
+    for placed in shopper.orders:
+        row = cluster.store.ledger.get(transfer_id(CONNECTION, SHOP, placed.order_id))
+        if placed.paid_at is not None and row is not None:
+            bucket = int((placed.paid_at - cluster.faults_from).total_seconds() // 10) * 10
+            worst[bucket] = max(worst.get(bucket, 0.0), (row.created_at - placed.paid_at).total_seconds())
+    restart = cluster.temporal_restart_at
+    return {
+        "temporal_restart_at_s": round((restart - cluster.faults_from).total_seconds()) if restart else None,
+        "ledger_lag_max_by_10s": {str(bucket): round(lag, 1) for bucket, lag in sorted(worst.items())},
+    }
 
 
 def ledger_figures(store: Store, shopper: Shopper, poll_interval: float) -> dict[str, Any]:
@@ -312,6 +331,7 @@ async def run(args: argparse.Namespace, work: Path, database_url: str) -> dict[s
 async def drive(args: argparse.Namespace, plan: Profile, cluster: Cluster) -> dict[str, Any]:
     async with httpx.AsyncClient(timeout=10) as http:
         shopper = Shopper(cluster.shop_url, http, await connect(cluster.temporal.address))
+        cluster.faults_from = datetime.now(UTC)
         await set_faults(http, cluster.shop_url, shop_faults())
         await set_faults(http, cluster.erp_url, erp_faults(plan.settled))
         placing = place_orders(shopper, args.orders, plan.fault_seconds * 0.6, plan.pay_later_max)
@@ -325,6 +345,7 @@ async def drive(args: argparse.Namespace, plan: Profile, cluster: Cluster) -> di
         "placed": len(shopper.orders),
         "triggered": paid,
         **ledger_figures(cluster.store, shopper, plan.poll_interval),
+        **lag_timeline(cluster, shopper),
         **document_figures(references, cluster.store),
         "drain_seconds": drain,
         "poll_interval_s": plan.poll_interval,
