@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint install bench clean
+.PHONY: demo test lint install bench chaos clean
 
 install: $(STAMP)
 
@@ -29,6 +29,12 @@ test: $(STAMP) lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/order_transfer.py
+
+# Faults on both sides, workers killed, Temporal restarted; one JSON line, non-zero on loss or duplicate.
+# CHAOS_ARGS="--orders 10000" for a bigger run.
+chaos: $(STAMP)
+	scripts/ensure-postgres.sh
+	$(BIN)/python bench/chaos.py $(CHAOS_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -78,7 +78,8 @@ async def bare_worker(client: Client, task_queue: str) -> AsyncIterator[None]:
 async def engine_vs_bare(client: Client, rounds: int, batch: int, profile: Path | None) -> None:
     with bench_world() as world:
         pool = ConnectorPool()
-        async with build_worker(client, world.store, "bench-engine", pool), bare_worker(client, "bench-bare"):
+        engine = build_worker(client, world.store, "bench-engine", connectors=pool)
+        async with engine, bare_worker(client, "bench-bare"):
             driver = Driver(client, world, "bench-engine")
             await driver.batch(5)
             await bare_batch(client, "bench-bare", 5)  # warm both paths up
@@ -150,7 +151,7 @@ async def paced(client: Client, orders: int) -> None:
     with bench_world(round_trip=ROUND_TRIP_SECONDS, rate_limited=True) as world:
         budget = rate_budget_for(store_url(world.store))
         pool = ConnectorPool(budget)
-        async with build_worker(client, world.store, "bench-paced", pool):
+        async with build_worker(client, world.store, "bench-paced", connectors=pool):
             rate = await Driver(client, world, "bench-paced").batch(orders)
             shop, erp = await counted_calls(pool, world)
         await budget.aclose()

@@ -177,3 +177,12 @@ async def check_dropped_connection_is_transient(case: OrderSourceCase, order_id:
     case.emulator.faults.add(FaultRule("drop_after_commit", method="GET", path=case.emulator.order_path, times=1))
     with pytest.raises(TransientError):
         await case.source.get_order(order_id)
+
+
+async def check_batched_histories_match_one_by_one(case: OrderSourceCase, order_ids: list[str]) -> None:
+    """`status_histories` says for each order what `status_history` says (an order without
+    history may be left out), and answers only for the orders asked about."""
+    batched = await case.source.status_histories(order_ids)
+    assert set(batched) <= set(order_ids)
+    for order_id in order_ids:
+        assert batched.get(order_id, []) == await case.source.status_history(order_id)

@@ -25,7 +25,7 @@ from shopbridge.store import Store
 from shopbridge.web.app import create_app
 from tests.conftest import World
 
-RETRY_SECONDS = 0.01  # first back-off interval; the ceiling is 300 times it
+RETRY_SECONDS = 0.01  # first back-off interval; the ceiling is 30 times it
 
 
 @pytest.fixture

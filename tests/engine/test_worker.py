@@ -16,7 +16,7 @@ async def test_the_worker_closes_its_connectors_when_it_stops(
 ) -> None:
     apply_connection(store, world.connection())
     pool = ConnectorPool()
-    async with build_worker(temporal_env.client, store, task_queue, pool):
+    async with build_worker(temporal_env.client, store, task_queue, connectors=pool):
         async with open_order_flow(store, world.name, pool) as flow:
             pass
         assert not flow.source._http.is_closed  # type: ignore[attr-defined]

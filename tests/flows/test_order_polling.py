@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shopbridge.connection_file import apply_connection
+from shopbridge.errors import TransientError
 from shopbridge.flows.connection import open_order_flow
-from shopbridge.flows.order_polling import ORDERS_CURSOR, PollResult, poll_orders
+from shopbridge.flows.order_polling import ORDERS_CURSOR, STALE_AFTER, PollLimits, PollResult, poll_orders
 from shopbridge.sandbox import prestashop
+from shopbridge.sandbox.faults import FaultRule
 from shopbridge.store import Store
 from tests.conftest import World
 
@@ -117,3 +119,80 @@ async def test_order_that_passed_through_a_trigger_status_between_polls_is_admit
     result = await poll_at(store, world, START)
     assert shipped in result.admitted
     assert never_paid not in result.admitted
+
+
+# --- rounds that keep up under faults ---
+
+QUICK = PollLimits(first_pause_seconds=0.01, max_pause_seconds=0.01)
+
+
+@pytest.fixture
+def small_pages(world: World, store: Store, clock: ShopClock) -> ShopClock:
+    settings = world.connection(overlap_seconds=300, initial_lookback_hours=24)
+    settings["shop"]["page_size"] = 2
+    apply_connection(store, settings)
+    return clock
+
+
+def place_minutes_apart(world: World, clock: ShopClock, count: int, status: int = 2) -> list[str]:
+    return [place_at(world, clock, START - timedelta(minutes=30 - minute), status) for minute in range(count)]
+
+
+async def test_a_failing_page_keeps_the_pages_before_it(world: World, store: Store, small_pages: ShopClock) -> None:
+    placed = place_minutes_apart(world, small_pages, 6)
+    outage = FaultRule(kind="status", status=503, path="/api/orders")
+
+    def shop_goes_down(_: datetime) -> None:
+        if outage not in world.shop_state.faults.rules:
+            world.shop_state.faults.add(outage)
+
+    async with open_order_flow(store, world.name) as flow:
+        with pytest.raises(TransientError):
+            limits = PollLimits(page_retries=1, first_pause_seconds=0.01)
+            await poll_orders(flow, now=START, limits=limits, progress=shop_goes_down)
+    first_page = placed[:2]
+    assert {row.transfer_id for row in store.ledger.list(store.connections.get(world.name).id)} == set(first_page)
+    assert cursor_of(store, world) == START - timedelta(minutes=29)
+
+
+async def test_a_failed_page_is_read_again_within_the_round(world: World, store: Store, small_pages: ShopClock) -> None:
+    placed = place_minutes_apart(world, small_pages, 6)
+    world.shop_state.faults.add(FaultRule(kind="status", status=503, path="/api/orders", times=2))
+    async with open_order_flow(store, world.name) as flow:
+        result = await poll_orders(flow, now=START, limits=QUICK)
+    assert set(result.admitted) == set(placed) and result.resume_from is None
+    assert world.shop_state.faults.fired == 2
+
+
+async def test_a_round_stops_at_its_page_bound_and_the_next_resumes_there(
+    world: World, store: Store, small_pages: ShopClock
+) -> None:
+    placed = place_minutes_apart(world, small_pages, 5)
+    async with open_order_flow(store, world.name) as flow:
+        first = await poll_orders(flow, now=START, limits=PollLimits(max_pages=1))
+        assert set(first.admitted) == set(placed[:2]) and first.resume_from == START - timedelta(minutes=29)
+        rest = await poll_orders(flow, now=START, limits=PollLimits(max_pages=10), resume_from=first.resume_from)
+    # The page boundary's own order is read again; nothing before it is.
+    assert set(rest.admitted) == set(placed[1:]) and rest.resume_from is None
+
+
+async def test_histories_of_a_page_are_read_in_one_call(world: World, store: Store, clock: ShopClock) -> None:
+    apply_connection(store, world.connection(trigger_statuses=["2"]))
+    unpaid = place_minutes_apart(world, clock, 4, status=10)
+    shipped = place_at(world, clock, START - timedelta(minutes=2), status=2)
+    prestashop.set_order_state(world.shop_state, int(shipped.rsplit("/", 1)[1]), 4)
+    counter = world.shop_state.faults.add(FaultRule(kind="latency", seconds=0, path="/api/order_histories"))
+    result = await poll_at(store, world, START)
+    assert result.admitted == [shipped] and not set(unpaid) & set(result.admitted)
+    assert world.shop_state.faults.fired == 1 and counter.times is None
+
+
+async def test_pending_leaves_out_transfers_tried_lately_until_they_go_stale(
+    world: World, store: Store, clock: ShopClock
+) -> None:
+    untried, tried, stale = (place_at(world, clock, START - timedelta(minutes=m)) for m in (3, 2, 1))
+    await poll_at(store, world, START)
+    store.ledger.claim(tried, lease_seconds=0)
+    store.ledger.claim(stale, lease_seconds=0, now=datetime.now(UTC) - STALE_AFTER - timedelta(seconds=1))
+    result = await poll_at(store, world, START + timedelta(minutes=1))
+    assert {row.transfer_id for row in result.pending} == {untried, stale}

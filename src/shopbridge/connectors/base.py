@@ -7,7 +7,7 @@ the ones its system has.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -85,6 +85,12 @@ class OrderSource(Connector, Protocol):
         """Every status the order has had, oldest first (its current status last)."""
         ...
 
+    async def status_histories(self, order_ids: Sequence[str]) -> dict[str, list[str]]:
+        """`status_history` of many orders in as few calls as the system allows (polling reads a
+        page's worth at once); an order without history may be left out. A source whose API has
+        no batched read can return `await histories_one_by_one(self, order_ids)`."""
+        ...
+
 
 @runtime_checkable
 class DocumentSink(Connector, Protocol):
@@ -121,3 +127,8 @@ class DocumentSink(Connector, Protocol):
     async def book_invoice(self, document: DocumentRef) -> DocumentRef:
         """Turn a draft invoice into a booked one; a booked one is returned as it is."""
         ...
+
+
+async def histories_one_by_one(source: OrderSource, order_ids: Sequence[str]) -> dict[str, list[str]]:
+    """`status_histories` for a source that can only read one order's history per call."""
+    return {order_id: await source.status_history(order_id) for order_id in order_ids}

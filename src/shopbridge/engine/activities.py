@@ -3,41 +3,86 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from temporalio import activity
+from temporalio.client import Client
 
-from shopbridge.engine.contracts import OrderRef, PollInput, PollOutput, TransferInput, TransferOutput
+from shopbridge.engine.contracts import (
+    OrderRef,
+    PollInput,
+    PollOutput,
+    StartTransfersInput,
+    TransferInput,
+    TransferOutput,
+)
+from shopbridge.engine.control import start_transfer
 from shopbridge.engine.errors import temporal_errors
+from shopbridge.engine.heartbeat import Heartbeat
 from shopbridge.flows.connection import ConnectorPool, open_order_flow
-from shopbridge.flows.order_polling import poll_orders
+from shopbridge.flows.order_polling import PollLimits, poll_orders
 from shopbridge.store import Store
 
-# Workflows give activities a heartbeat timeout of a few times this.
-HEARTBEAT_EVERY_SECONDS = 2.0
+# Transfers started at once by one start_transfers activity.
+STARTS_IN_FLIGHT = 20
 
 
 class OrderActivities:
-    """The order flow's steps, over the store and the connector pool the worker was given."""
+    """The order flow's steps, over the store and the connector pool the worker was given;
+    `client` and `task_queue` (the transfers' queue) are needed by `start_transfers` only."""
 
-    def __init__(self, store: Store, connectors: ConnectorPool | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        connectors: ConnectorPool | None = None,
+        poll_limits: PollLimits | None = None,
+        client: Client | None = None,
+        task_queue: str = "",
+    ) -> None:
         self.store = store
         self.connectors = connectors
+        self.poll_limits = poll_limits
+        self.client = client
+        self.task_queue = task_queue
 
     @activity.defn(name="poll_orders")
     async def poll_orders(self, request: PollInput) -> PollOutput:
-        async with temporal_errors(), open_order_flow(self.store, request.connection, self.connectors) as flow:
-            result = await poll_orders(flow)
+        """One bounded round; a retry after a dead worker resumes after the pages it committed."""
+        opened = open_order_flow(self.store, request.connection, self.connectors)
+        async with temporal_errors(), Heartbeat() as beat, opened as flow:
+            start = beat.details or request.resume_from
+            resume_from = datetime.fromisoformat(start) if start else None
+
+            def committed(point: datetime) -> None:
+                beat.progress(point.isoformat())
+
+            result = await poll_orders(flow, resume_from=resume_from, limits=self.poll_limits, progress=committed)
             pending = [OrderRef(request.connection, row.shop, row.order_id) for row in result.pending]
-            return PollOutput(seen=result.seen, pending=pending)
+            resume = result.resume_from.isoformat() if result.resume_from else ""
+            return PollOutput(seen=result.seen, pending=pending, resume_from=resume)
+
+    @activity.defn(name="start_transfers")
+    async def start_transfers(self, request: StartTransfersInput) -> int:
+        """Start each order's transfer unless it runs or succeeded; returns how many started. An
+        activity, not child workflows: a round need not wait for each start to be confirmed."""
+        client = self.client
+        if client is None:
+            raise RuntimeError("start_transfers needs the worker's Temporal client")
+        gate = asyncio.Semaphore(STARTS_IN_FLIGHT)
+
+        async def start(ref: OrderRef) -> bool:
+            async with gate:
+                return await start_transfer(client, ref, self.task_queue, request.retry_seconds) is not None
+
+        return sum(await asyncio.gather(*(start(ref) for ref in request.refs)))
 
     @activity.defn(name="transfer_order")
     async def transfer_order(self, ref: OrderRef) -> TransferOutput:
         """Admit the order if it is new, then transfer it (one read of the shop order)."""
         opened = open_order_flow(self.store, ref.connection, self.connectors)
-        async with heartbeating(), temporal_errors(), opened as flow:
+        async with temporal_errors(), Heartbeat(), opened as flow:
             outcome = await flow.transfer_order(ref.shop, ref.order_id)
             document = outcome.document
             return TransferOutput(
@@ -54,25 +99,16 @@ class OrderActivities:
     async def check_strays(self, request: TransferInput) -> int:
         """Remove stray drafts of a transfer whose write was in doubt; the rest is shown."""
         opened = open_order_flow(self.store, request.connection, self.connectors)
-        async with heartbeating(), temporal_errors(), opened as flow:
+        async with temporal_errors(), Heartbeat(), opened as flow:
             return len(await flow.check_strays(request.transfer_id))
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.poll_orders, self.transfer_order, self.check_strays]
+        return [*self.poll_steps(), *self.transfer_steps()]
 
+    def poll_steps(self) -> list[Callable[..., Any]]:
+        """The activities of the PollOrders workflow, served on the poll task queue."""
+        return [self.poll_orders, self.start_transfers]
 
-@asynccontextmanager
-async def heartbeating(every_seconds: float = HEARTBEAT_EVERY_SECONDS) -> AsyncIterator[None]:
-    """Heartbeat while the activity runs, so a killed worker's attempt is retried in seconds."""
-
-    async def beat() -> None:
-        while True:
-            activity.heartbeat()
-            await asyncio.sleep(every_seconds)
-
-    task = asyncio.create_task(beat())
-    try:
-        yield
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+    def transfer_steps(self) -> list[Callable[..., Any]]:
+        """The activities of the OrderTransfer workflow (polls have a task queue of their own)."""
+        return [self.transfer_order, self.check_strays]

@@ -25,6 +25,7 @@ from shopbridge.engine.workflows import (
     TRANSFER_ID_REUSE,
     OrderTransferWorkflow,
     PollOrdersWorkflow,
+    poll_queue,
     transfer_workflow_id,
 )
 
@@ -57,7 +58,10 @@ async def ensure_poll_schedule(client: Client, connection: str, task_queue: str,
     """Poll the connection's shop every `every`; overlapping rounds are skipped, not queued."""
     schedule = Schedule(
         action=ScheduleActionStartWorkflow(
-            PollOrdersWorkflow.run, PollInput(connection), id=f"poll-orders/{connection}/run", task_queue=task_queue
+            PollOrdersWorkflow.run,
+            PollInput(connection),
+            id=f"poll-orders/{connection}/run",
+            task_queue=poll_queue(task_queue),
         ),
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),

@@ -1,42 +1,85 @@
-"""Wire the worker: workflows, activities, the store and the connector pool they use. Nothing else."""
+"""Wire the worker: workflows, activities, the store and the connector pool they use. Nothing else.
+
+Scheduled polls run on a task queue of their own (`poll_queue`), workflow and activities, so a
+round never waits behind a backlog of transfers: that backlog is what the round is there to feed.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
+from types import TracebackType
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from shopbridge.engine.activities import OrderActivities
-from shopbridge.engine.workflows import OrderTransferWorkflow, PollOrdersWorkflow
+from shopbridge.engine.workflows import OrderTransferWorkflow, PollOrdersWorkflow, poll_queue
 from shopbridge.flows.connection import ConnectorPool
+from shopbridge.flows.order_polling import PollLimits
 from shopbridge.store import Store
 from shopbridge.store.rate_budget import rate_budget_for
 
 MAX_CONCURRENT_ACTIVITIES = 20
+MAX_CONCURRENT_POLLS = 4
+# A workflow task cached on a worker that died waits this long before any worker may take it.
+STICKY_TIMEOUT = timedelta(seconds=3)
+
+
+class Workers:
+    """The transfer worker and the poll worker of one process, started and stopped together."""
+
+    def __init__(self, *workers: Worker) -> None:
+        self.workers = workers
+        self._stack = contextlib.AsyncExitStack()
+
+    async def __aenter__(self) -> Workers:
+        for worker in self.workers:
+            await self._stack.enter_async_context(worker)
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        await self._stack.__aexit__(kind, error, trace)
 
 
 @asynccontextmanager
 async def build_worker(
-    client: Client, store: Store, task_queue: str, connectors: ConnectorPool | None = None
-) -> AsyncIterator[Worker]:
-    """A running worker; its connectors (HTTP pools, caches) live as long as it and close after it.
+    client: Client,
+    store: Store,
+    task_queue: str,
+    *,
+    connectors: ConnectorPool | None = None,
+    poll_limits: PollLimits | None = None,
+) -> AsyncIterator[Workers]:
+    """Running workers; their connectors (HTTP pools, caches) live as long as they and close after.
 
-    Without a pool given, the worker's pool paces calls by the shared budget on the store's database.
+    Without a pool given, the workers' pool paces calls by the shared budget on the store's database.
     """
     budget = None if connectors is not None else rate_budget_for(store_url(store))
     connectors = connectors if connectors is not None else ConnectorPool(budget)
-    worker = Worker(
+    activities = OrderActivities(store, connectors, poll_limits, client, task_queue)
+    main = Worker(
         client,
         task_queue=task_queue,
         workflows=[OrderTransferWorkflow, PollOrdersWorkflow],
-        activities=OrderActivities(store, connectors).all(),
+        activities=activities.transfer_steps(),
         max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
+        sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
+    )
+    polls = Worker(
+        client,
+        task_queue=poll_queue(task_queue),
+        workflows=[PollOrdersWorkflow],
+        activities=activities.poll_steps(),
+        max_concurrent_activities=MAX_CONCURRENT_POLLS,
     )
     try:
-        async with worker:
-            yield worker
+        async with Workers(main, polls) as running:
+            yield running
     finally:
         await connectors.aclose()
         if budget is not None:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from datetime import timedelta
-from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.workflow import ParentClosePolicy
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from shopbridge.engine.contracts import OrderRef, PollInput, PollOutput, TransferInput, TransferOutput
+    from shopbridge.engine.contracts import (
+        OrderRef,
+        PollInput,
+        PollOutput,
+        StartTransfersInput,
+        TransferInput,
+        TransferOutput,
+    )
     from shopbridge.engine.errors import NON_RETRYABLE_TYPES, error_type
     from shopbridge.flows.ids import transfer_id
 
@@ -25,8 +28,37 @@ HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 TRANSFER_ID_REUSE = WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
 
 
-# Back-off doubles from the first interval up to this many times it (1 s → 5 minutes).
-BACKOFF_CEILING = 300
+# Back-off doubles from the first interval up to this many times it (1 s → 30 s): a transfer
+# waiting minutes after the remote recovered is a backlog that drains minutes late; a longer
+# Retry-After still wins.
+BACKOFF_CEILING = 30
+
+
+# A poll round is short-lived by design: a few quick retries, then the next round carries on.
+POLL_TIMEOUT = timedelta(minutes=2)
+START_TIMEOUT = timedelta(minutes=1)
+POLL_ATTEMPTS = 3
+POLL_MAX_INTERVAL_FACTOR = 10
+
+
+POLL_QUEUE_SUFFIX = "-polls"
+
+
+def poll_queue(task_queue: str) -> str:
+    """The task queue of poll rounds (workflow and activities): their own slots, never behind a
+    backlog of transfers. Given the poll queue itself, returns it."""
+    return task_queue if task_queue.endswith(POLL_QUEUE_SUFFIX) else task_queue + POLL_QUEUE_SUFFIX
+
+
+def poll_retry(initial_seconds: float) -> RetryPolicy:
+    """Few, short retries: a poll that fails is repeated by the next scheduled round anyway."""
+    return RetryPolicy(
+        initial_interval=timedelta(seconds=initial_seconds),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(seconds=initial_seconds * POLL_MAX_INTERVAL_FACTOR),
+        maximum_attempts=POLL_ATTEMPTS,
+        non_retryable_error_types=NON_RETRYABLE_TYPES,
+    )
 
 
 def activity_retry(initial_seconds: float) -> RetryPolicy:
@@ -78,40 +110,33 @@ class OrderTransferWorkflow:
 
 @workflow.defn(name="PollOrders")
 class PollOrdersWorkflow:
-    """One polling round of a connection: admit changed orders, start a transfer for each pending one."""
+    """One polling round of a connection: admit changed orders, start a transfer for each pending
+    one; a round cut short by its bound continues as a new run from where it stopped."""
 
     @workflow.run
     async def run(self, request: PollInput, retry_seconds: float = 1.0) -> PollOutput:
         polled: PollOutput = await workflow.execute_activity(
             "poll_orders",
             request,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=activity_retry(retry_seconds),
+            task_queue=poll_queue(workflow.info().task_queue),
+            start_to_close_timeout=POLL_TIMEOUT,
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,
+            retry_policy=poll_retry(retry_seconds),
             result_type=PollOutput,
         )
-        for ref in polled.pending:
-            await start_transfer_child(ref, retry_seconds)
+        if polled.pending:
+            # One activity starts them all: no round trip through this workflow per order.
+            await workflow.execute_activity(
+                "start_transfers",
+                StartTransfersInput(polled.pending, retry_seconds),
+                task_queue=poll_queue(workflow.info().task_queue),
+                start_to_close_timeout=START_TIMEOUT,
+                retry_policy=poll_retry(retry_seconds),
+                result_type=int,
+            )
+        if polled.resume_from:
+            workflow.continue_as_new(args=[PollInput(request.connection, polled.resume_from), retry_seconds])
         return polled
-
-
-async def start_transfer_child(ref: OrderRef, retry_seconds: float) -> None:
-    """Start the order's transfer unless one already runs or succeeded under its id."""
-    with contextlib.suppress(WorkflowAlreadyStartedError):
-        handle = await workflow.start_child_workflow(
-            OrderTransferWorkflow.run,
-            args=[ref, retry_seconds],
-            id=transfer_workflow_id(ref),
-            id_reuse_policy=TRANSFER_ID_REUSE,
-            parent_close_policy=ParentClosePolicy.ABANDON,
-        )
-        # A parked child ends as failed; nobody awaits it, so take its outcome here or asyncio
-        # logs "exception was never retrieved" for every parked order.
-        handle.add_done_callback(_outcome_seen)
-
-
-def _outcome_seen(child: asyncio.Task[Any]) -> None:
-    if not child.cancelled():
-        child.exception()
 
 
 def transfer_workflow_id(ref: OrderRef) -> str:

@@ -283,3 +283,15 @@ async def test_status_history_lists_every_state_the_order_had_oldest_first(shop:
     prestashop.set_order_state(shop.state, int(order_id), 2)
     prestashop.set_order_state(shop.state, int(order_id), 4)
     assert await shop.in_process().status_history(order_id) == ["10", "2", "4"]
+
+
+async def test_status_histories_of_many_orders_come_in_one_call(shop: EmulatedShop) -> None:
+    paid_then_shipped, unpaid = shop.place(MORNING, status=10), shop.place(MORNING, status=10)
+    other = shop.place(MORNING)
+    shop.set_status(paid_then_shipped, 2, MORNING)
+    shop.set_status(paid_then_shipped, 4, MORNING)
+    seen: list[httpx.Request] = []
+    histories = await shop.in_process(seen=seen).status_histories([paid_then_shipped, unpaid])
+    assert histories == {paid_then_shipped: ["10", "2", "4"], unpaid: ["10"]}
+    assert other not in histories
+    assert len(seen) == 1 and seen[0].url.params["filter[id_order]"] == f"[{paid_then_shipped}|{unpaid}]"

@@ -141,3 +141,7 @@ async def test_dropped_connection_is_transient_over_loopback(shop: EmulatedShop,
     finally:
         await source.aclose()
         await wrong.aclose()
+
+
+async def test_batched_status_histories_match_one_by_one(case: contract.OrderSourceCase, shop: EmulatedShop) -> None:
+    await contract.check_batched_histories_match_one_by_one(case, sorted(shop.changes())[:6])

@@ -74,6 +74,12 @@ class PrestaShopClient:
         params = {"filter[id_order]": f"[{int(order_id)}]", "display": "[id,id_order_state]", "sort": "[id_ASC]"}
         return rows(await self._get("order_histories", "list_order_histories", params), "order_histories")
 
+    async def list_histories_of_orders(self, order_ids: list[int]) -> list[Payload]:
+        """The state changes of several orders in one call: `filter[id_order]=[1|2|3]` (spec §4)."""
+        wanted = "|".join(str(int(order_id)) for order_id in order_ids)
+        params = {"filter[id_order]": f"[{wanted}]", "display": "[id,id_order,id_order_state]", "sort": "[id_ASC]"}
+        return rows(await self._get("order_histories", "list_order_histories", params), "order_histories")
+
     async def list_order_states(self) -> list[Payload]:
         return rows(await self._get("order_states", "list_order_states", {"display": "full"}), "order_states")
 

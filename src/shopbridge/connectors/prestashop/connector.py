@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Literal
@@ -30,6 +30,8 @@ from shopbridge.errors import ConfigError, DataError
 from shopbridge.model import Order, OrderState
 
 SYSTEM = "prestashop"
+# Order ids per batched history read: keeps the URL well inside common server limits.
+HISTORY_BATCH = 100
 Payload = dict[str, Any]
 
 
@@ -174,6 +176,15 @@ class PrestaShopConnector:
         """Every status the order has had, oldest first, read from its order_histories."""
         histories = await self.client.list_order_histories(_order_number(order_id))
         return [str(row.get("id_order_state", "")) for row in histories]
+
+    async def status_histories(self, order_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Every status of each order, oldest first, in one order_histories call per 100 orders."""
+        numbers = [_order_number(order_id) for order_id in order_ids]
+        found: dict[str, list[str]] = {}
+        for start in range(0, len(numbers), HISTORY_BATCH):
+            for row in await self.client.list_histories_of_orders(numbers[start : start + HISTORY_BATCH]):
+                found.setdefault(str(row.get("id_order", "")), []).append(str(row.get("id_order_state", "")))
+        return found
 
     async def aclose(self) -> None:
         if self._owns_http:
