@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-from shopbridge.connectors.base import Capabilities, ConnectorSettings, OrderSummary
+from shopbridge.connectors.base import Capabilities, ConnectorSettings, OrderSummary, histories_one_by_one
 from shopbridge.connectors.calls import RateBudget, RateWindow, account_gate
 from shopbridge.connectors.norce.client import NorceClient
 from shopbridge.connectors.norce.paging import merged, pages_of, stream
@@ -166,6 +166,10 @@ class NorceConnector:
         """The statuses the order must have passed to reach its current one (the Query API keeps none)."""
         row = await self._order_row(order_id, {"$select": SUMMARY_SELECT})
         return status_path(summary_from_norce(row).status)
+
+    async def status_histories(self, order_ids: Sequence[str]) -> dict[str, list[str]]:
+        """No batched read of statuses exists: one order at a time."""
+        return await histories_one_by_one(self, order_ids)
 
     def order_hint(self, payload: object) -> OrderHint:
         """The (channel, order number) a pushed OrderRequest names; the order itself is read back."""

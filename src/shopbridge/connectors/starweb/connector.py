@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import ClassVar, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import httpx
 from pydantic import ConfigDict, Field, SecretStr, field_validator
 
-from shopbridge.connectors.base import Capabilities, ConnectorSettings, OrderSummary
+from shopbridge.connectors.base import Capabilities, ConnectorSettings, OrderSummary, histories_one_by_one
 from shopbridge.connectors.calls import RateBudget, RateWindow, account_gate
 from shopbridge.connectors.starweb.client import StarwebClient
 from shopbridge.connectors.starweb.paging import NewestFirstPaging, read_page
@@ -154,6 +154,10 @@ class StarwebConnector:
         payload = await self.client.get_order(_order_number(order_id))
         with reading(f"order {order_id}", "status_history"):
             return [identifier(payload, "statusId")]
+
+    async def status_histories(self, order_ids: Sequence[str]) -> dict[str, list[str]]:
+        """No batched read of statuses exists: one order at a time."""
+        return await histories_one_by_one(self, order_ids)
 
     async def aclose(self) -> None:
         if self._owns_http:
