@@ -133,7 +133,7 @@ async def test_api_version_is_required_and_must_be_known(api: httpx.AsyncClient)
 
 
 async def test_rate_limit_answers_429_with_retry_after(state: hogia.HogiaState, api: httpx.AsyncClient) -> None:
-    state.rate_limit = hogia.RateLimit(capacity=1, refill_per_second=0.5)
+    state.rate_limit = hogia.TokenBucket(capacity=1, refill_per_second=0.5)
     assert (await api.get(f"/{ORG}/vatcodes", params=VERSION)).status_code == 200
     limited = await api.get(f"/{ORG}/vatcodes", params=VERSION)
     assert limited.status_code == 429 and limited.headers["retry-after"] == "2"

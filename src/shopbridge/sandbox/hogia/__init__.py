@@ -7,9 +7,9 @@ from shopbridge.sandbox.hogia.state import (
     DEMO_CLIENT_SECRET,
     DEMO_ORGANIZATION_ID,
     HogiaState,
-    RateLimit,
     documents_by_reference,
 )
+from shopbridge.sandbox.limits import TokenBucket
 
 __all__ = [
     "DEMO_CLIENT_ID",
@@ -17,7 +17,7 @@ __all__ = [
     "DEMO_ORGANIZATION_ID",
     "TOKEN_PATH",
     "HogiaState",
-    "RateLimit",
+    "TokenBucket",
     "add_article",
     "add_contact",
     "create_app",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -11,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shopbridge.sandbox.faults import FaultPlan
+from shopbridge.sandbox.limits import TokenBucket
 
 Json = dict[str, Any]
 
@@ -27,31 +27,6 @@ def _utc_now() -> datetime:
 
 
 @dataclass
-class RateLimit:
-    """A token bucket: each call spends one token; tokens refill continuously up to `capacity`."""
-
-    capacity: float
-    refill_per_second: float
-    clock: Callable[[], float] = time.monotonic
-    tokens: float = field(init=False)
-    updated: float = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.tokens = self.capacity
-        self.updated = self.clock()
-
-    def take(self) -> float:
-        """0 when the call may go ahead, else the seconds until a token is free."""
-        now = self.clock()
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.refill_per_second)
-        self.updated = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return 0.0
-        return (1 - self.tokens) / self.refill_per_second
-
-
-@dataclass
 class HogiaState:
     """Everything the emulator knows; tests read and change it directly."""
 
@@ -61,7 +36,7 @@ class HogiaState:
     token_lifetime: int = TOKEN_LIFETIME_SECONDS
     faults: FaultPlan = field(default_factory=FaultPlan)
     clock: Callable[[], datetime] = _utc_now
-    rate_limit: RateLimit | None = None
+    rate_limit: TokenBucket | None = None
     # A new invoice reaches filtered lists only this long after it was created (0: at once).
     listing_lag: timedelta = timedelta(0)
     seed: int = 0
