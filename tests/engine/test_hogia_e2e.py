@@ -21,6 +21,7 @@ from shopbridge.sandbox import hogia, prestashop
 from shopbridge.sandbox.faults import FaultRule
 from shopbridge.sandbox.server import BackgroundServer, serving
 from shopbridge.store import Store
+from tests.conftest import SETTLE_SECONDS
 
 RETRY_SECONDS = 0.01  # first back-off interval; the ceiling is 300 times it
 INVOICES_PATH = f"/{hogia.DEMO_ORGANIZATION_ID}/customerinvoices"
@@ -50,7 +51,8 @@ class HogiaWorld:
                 "organization_id": self.erp_state.organization_id,
                 "timeout_seconds": 5,
             },
-            "orders": {"trigger_statuses": ["2", "3", "4", "5"], "document": "invoice"} | orders,
+            "orders": {"trigger_statuses": ["2", "3", "4", "5"], "document": "invoice",
+                       "settle_seconds": SETTLE_SECONDS} | orders,
         }
 
     def transfer_id(self, order_id: int) -> str:

@@ -30,6 +30,7 @@ from shopbridge.sandbox import economic, norce
 from shopbridge.sandbox.faults import FaultRule
 from shopbridge.sandbox.server import BackgroundServer, serving
 from shopbridge.store import Store
+from tests.conftest import SETTLE_SECONDS
 from tests.connectors.norce.emulated import DK, ORDERS_PATH, SE, channels
 
 RETRY_SECONDS = 0.01
@@ -44,7 +45,8 @@ class NorceWorld:
     name: str = field(default_factory=lambda: f"norce-{uuid.uuid4().hex[:8]}")
 
     def connection(self, **orders: Any) -> dict[str, Any]:
-        rules: dict[str, Any] = {"trigger_statuses": ["2", "4", "5"], "document": "invoice", **orders}
+        rules: dict[str, Any] = {"trigger_statuses": ["2", "4", "5"], "document": "invoice",
+                                 "settle_seconds": SETTLE_SECONDS, **orders}
         shop = {"system": "norce", "url": self.shop.url, "client_id": self.shop_state.client_id,
                 "client_secret": self.shop_state.client_secret, "environment": self.shop_state.environment,
                 "channels": channels(self.shop_state), "timeout_seconds": 5}  # fmt: skip

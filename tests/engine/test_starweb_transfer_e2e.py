@@ -22,6 +22,7 @@ from shopbridge.sandbox.faults import FaultRule
 from shopbridge.sandbox.server import BackgroundServer, serving
 from shopbridge.sandbox.starweb.render import order_totals
 from shopbridge.store import Store
+from tests.conftest import SETTLE_SECONDS
 
 RETRY_SECONDS = 0.01  # first back-off interval; the ceiling is 300 times it
 TRIGGERS = [str(starweb.STATUS_CREATED), str(starweb.STATUS_PICKING), str(starweb.STATUS_COMPLETED)]
@@ -38,7 +39,8 @@ class StarwebWorld:
     name: str = field(default_factory=lambda: f"starweb-{uuid.uuid4().hex[:8]}")
 
     def connection(self, **orders: Any) -> dict[str, Any]:
-        rules: dict[str, Any] = {"trigger_statuses": TRIGGERS, "document": "invoice", **orders}
+        rules: dict[str, Any] = {"trigger_statuses": TRIGGERS, "document": "invoice",
+                                 "settle_seconds": SETTLE_SECONDS, **orders}
         return {
             "name": self.name,
             "shop": {"system": "starweb", "url": self.shop.url, "client_id": self.shop_state.client_id,
