@@ -11,24 +11,27 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
 from shopbridge.connection_file import apply_connection
 from shopbridge.engine.contracts import PollInput, PollOutput
 from shopbridge.engine.worker import build_worker
 from shopbridge.engine.workflows import PollOrdersWorkflow
+from shopbridge.flows.order_polling import PollLimits
 from shopbridge.sandbox import prestashop
 from shopbridge.sandbox.server import free_port
 from shopbridge.store import Store
 from tests.conftest import World
 
 RETRY_SECONDS = 0.01
+# A failing page is read again once, a tenth of a second later: these tests need the failure, not the patience.
+QUICK_TO_FAIL = PollLimits(page_retries=1, first_pause_seconds=0.1, max_pause_seconds=0.1)
 
 
 @pytest.fixture
 async def client(temporal_env: WorkflowEnvironment, store: Store, task_queue: str) -> AsyncIterator[Client]:
-    async with build_worker(temporal_env.client, store, task_queue):
+    async with build_worker(temporal_env.client, store, task_queue, poll_limits=QUICK_TO_FAIL):
         yield temporal_env.client
 
 
@@ -70,14 +73,14 @@ async def test_a_failing_poll_shows_its_cause(world: World, store: Store, client
         id=f"poll-{uuid.uuid4().hex}",
         task_queue=task_queue,
     )
-    message = ""
-    for _ in range(100):
-        pending = (await handle.describe()).raw_description.pending_activities
-        if pending and pending[0].last_failure.message:
-            message = pending[0].last_failure.message
-            break
-        await asyncio.sleep(0.1)
-    await handle.terminate()
+    # A round retries a few times, then fails: its failure must carry the cause, not a stand-in.
+    with pytest.raises(WorkflowFailureError) as failed:
+        await handle.result()
+    causes, error = [], failed.value.cause
+    while error is not None:
+        causes.append(str(error))
+        error = error.__cause__
+    message = " | ".join(causes)
     # A failure with its whole cause chain (httpx → httpcore → OSError, each with a stack) is
     # replaced by the server with "Failure exceeds size limit."
     assert "exceeds size limit" not in message
