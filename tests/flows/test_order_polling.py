@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 
 from shopbridge.connection_file import apply_connection
 from shopbridge.errors import TransientError
@@ -14,6 +15,7 @@ from shopbridge.flows.order_polling import ORDERS_CURSOR, STALE_AFTER, PollLimit
 from shopbridge.sandbox import prestashop
 from shopbridge.sandbox.faults import FaultRule
 from shopbridge.store import Store
+from shopbridge.store.tables import OrderTransferRow
 from tests.conftest import World
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -193,6 +195,11 @@ async def test_pending_leaves_out_transfers_tried_lately_until_they_go_stale(
     untried, tried, stale = (place_at(world, clock, START - timedelta(minutes=m)) for m in (3, 2, 1))
     await poll_at(store, world, START)
     store.ledger.claim(tried, lease_seconds=0)
-    store.ledger.claim(stale, lease_seconds=0, now=datetime.now(UTC) - STALE_AFTER - timedelta(seconds=1))
+    store.ledger.claim(stale, lease_seconds=0)
+    # The stale one was last touched longer ago than STALE_AFTER (claims stamp the database's clock).
+    with store.database.writing() as session:
+        long_ago = datetime.now(UTC) - STALE_AFTER - timedelta(seconds=1)
+        session.execute(update(OrderTransferRow.__table__).where(OrderTransferRow.transfer_id == stale)
+                        .values(updated_at=long_ago))  # fmt: skip
     result = await poll_at(store, world, START + timedelta(minutes=1))
     assert {row.transfer_id for row in result.pending} == {untried, stale}
