@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -11,16 +11,8 @@ from shopbridge.sandbox import starweb
 from shopbridge.sandbox.server import serving
 
 from .. import order_source_contract as contract
+from ..order_source_suite import FALL_BACK, MORNING, PAGE_SIZE, SPRING_FORWARD, OrderSourceContract
 from .emulated import WRONG_SECRET, EmulatedShop
-
-PAGE_SIZE = 4
-MORNING = datetime(2024, 6, 3, 8, 0, tzinfo=UTC)
-FALL_BACK = datetime(2024, 10, 27, 1, 0, tzinfo=UTC)  # Stockholm: 03:00 CEST becomes 02:00 CET
-SPRING_FORWARD = datetime(2024, 3, 31, 1, 0, tzinfo=UTC)  # Stockholm: 02:00 CET becomes 03:00 CEST
-
-
-def minutes(start: datetime, first: int, last: int) -> tuple[datetime, datetime]:
-    return start + timedelta(minutes=first), start + timedelta(minutes=last)
 
 
 def build_shop() -> EmulatedShop:
@@ -66,70 +58,13 @@ def no_faults_left(shop: EmulatedShop) -> Iterator[None]:
     shop.faults.clear()
 
 
-async def test_accepts_the_shops_client_credentials(case: contract.OrderSourceCase) -> None:
-    await contract.check_accepts_credentials(case)
+@pytest.fixture
+def some_order_id() -> str:
+    return "2"
 
 
-async def test_wrong_client_secret_is_a_config_error(case: contract.OrderSourceCase) -> None:
-    await contract.check_refuses_wrong_key(case)
-
-
-@pytest.mark.parametrize(
-    "window",
-    [minutes(MORNING, -1, 120), minutes(MORNING, 10, 30), minutes(MORNING, 50, 50), minutes(MORNING, 0, 240)],
-    ids=["morning", "bounds-inclusive", "one-second", "with-later-change"],
-)
-async def test_changes_cover_the_window_exactly(
-    case: contract.OrderSourceCase, window: tuple[datetime, datetime]
-) -> None:
-    await contract.check_changes_cover_the_window_exactly(case, *window)
-
-
-async def test_changes_come_oldest_first_in_bounded_pages(case: contract.OrderSourceCase) -> None:
-    await contract.check_changes_come_oldest_first_in_bounded_pages(case, *minutes(MORNING, -1, 120))
-
-
-async def test_empty_window_yields_no_pages(case: contract.OrderSourceCase) -> None:
-    await contract.check_empty_window_yields_no_pages(case, *minutes(MORNING, -600, -1))
-
-
-@pytest.mark.parametrize(
-    "window",
-    [minutes(FALL_BACK, -30, 30), minutes(FALL_BACK, 5, 45), minutes(FALL_BACK, -60, 0), minutes(FALL_BACK, 0, 60),
-     minutes(FALL_BACK, -55, -45), minutes(SPRING_FORWARD, -30, 30), minutes(SPRING_FORWARD, 0, 60)],
-    ids=["autumn-both-passes", "autumn-second-pass", "autumn-before", "autumn-after", "autumn-first-pass",
-         "spring-gap", "spring-after"],
-)
-async def test_changes_miss_no_order_across_clock_changes(
-    case: contract.OrderSourceCase, window: tuple[datetime, datetime]
-) -> None:
-    await contract.check_changes_miss_no_order(case, *window)
-
-
-async def test_changes_refuse_naive_times(case: contract.OrderSourceCase) -> None:
-    await contract.check_changes_refuse_naive_times(case)
-
-
-async def test_every_listed_order_reads_whole_and_agrees_with_its_summary(case: contract.OrderSourceCase) -> None:
-    pages = await contract.collect(case.source, *minutes(MORNING, -1, 240))
-    for summary in [summary for page in pages for summary in page]:
-        await contract.check_order_matches_its_summary(case, summary)
-
-
-async def test_unknown_order_is_a_data_error(case: contract.OrderSourceCase) -> None:
-    await contract.check_unknown_order_is_a_data_error(case)
-
-
-async def test_rate_limit_is_transient_with_retry_after(case: contract.OrderSourceCase) -> None:
-    await contract.check_rate_limit_is_transient_with_retry_after(case, *minutes(MORNING, -1, 120))
-
-
-async def test_unavailable_shop_is_transient(case: contract.OrderSourceCase) -> None:
-    await contract.check_unavailable_is_transient(case, "2")
-
-
-async def test_gateway_timeout_is_transient(case: contract.OrderSourceCase) -> None:
-    await contract.check_gateway_timeout_is_transient(case, *minutes(MORNING, -1, 120))
+class TestStarwebOrderSource(OrderSourceContract):
+    """The shared OrderSource contract over the Starweb connector and emulator."""
 
 
 async def test_dropped_connection_is_transient_over_loopback(shop: EmulatedShop, loopback_url: str) -> None:
