@@ -67,3 +67,16 @@ async def test_health_shows_an_agent_that_was_never_heard_as_quiet(http: httpx.A
     assert health["quiet"] is False and health["agent"] == {"version": "1", "buffered": 0}
     assert (await http.get("/api/connections/nobody/agent", headers=operator)).status_code == 404
     assert (await http.get("/api/connections/acme/agent", headers=bearer(token))).status_code == 401
+
+
+async def test_the_orders_page_tells_the_operator_an_agent_has_gone_quiet(
+    http: httpx.AsyncClient, store: Store
+) -> None:
+    store.connections.apply("acme", "prestashop", "mamut", {}, {})
+    token = store.agents.issue_token("acme")
+    operator = bearer(store.tokens.create("operator"))
+    page = (await http.get("/", headers=operator)).text
+    assert 'data-agent="acme"' in page and "has gone quiet" in page and "never heard" in page
+    await http.post("/api/agent/heartbeat", json={"version": "1", "buffered": 0}, headers=bearer(token))
+    page = (await http.get("/", headers=operator)).text
+    assert "has gone quiet" not in page and "was heard" in page

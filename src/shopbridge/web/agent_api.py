@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -137,6 +137,24 @@ def agent_router(store: Store) -> APIRouter:
                 "agent": health.agent_info}  # fmt: skip
 
     return router
+
+
+@dataclass(frozen=True)
+class AgentState:
+    connection: str
+    last_seen_at: datetime | None
+    quiet: bool
+
+
+def agent_states(store: Store) -> list[AgentState]:
+    """Every connection's on-premises agent, for the operator's pages: heard lately, or quiet."""
+    now, states = utcnow(), []
+    for record in store.connections.list():
+        health = store.agents.health(record.name)
+        if health is not None:
+            quiet = health.quiet_for(now)
+            states.append(AgentState(record.name, health.last_seen_at, quiet is None or quiet > QUIET_AFTER_SECONDS))
+    return states
 
 
 def _json(data: dict[str, Any]) -> Response:

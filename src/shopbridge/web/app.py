@@ -16,7 +16,7 @@ from shopbridge.errors import DataError
 from shopbridge.flows.order_transfer import snapshot_of
 from shopbridge.store import Store, TransferRecord
 from shopbridge.web import auth, webhooks
-from shopbridge.web.agent_api import agent_router
+from shopbridge.web.agent_api import agent_router, agent_states
 
 TEMPLATES = auth.TEMPLATES
 STATES = ("pending", "in_progress", "transferred", "parked")
@@ -138,8 +138,8 @@ def create_app(store: Store, temporal: Client | None = None, task_queue: str = "
     def orders_page(request: Request, state: str | None = None) -> HTMLResponse:
         rows = store.ledger.list(state=state if state in STATES else None, limit=PAGE_SIZE)
         counts = store.ledger.count_by_state()
-        context = {"rows": rows, "counts": counts, "states": STATES, "selected": state} | auth.page_context(request)
-        return TEMPLATES.TemplateResponse(request, "orders.html", context)
+        context = {"rows": rows, "counts": counts, "states": STATES, "selected": state, "agents": agent_states(store)}
+        return TEMPLATES.TemplateResponse(request, "orders.html", context | auth.page_context(request))
 
     @app.get("/orders/{transfer_id:path}", response_class=HTMLResponse)
     def order_page(request: Request, transfer_id: str) -> HTMLResponse:
