@@ -32,6 +32,23 @@ def test_a_starweb_body_that_names_no_order_is_refused(body: bytes) -> None:
         read_starweb_webhook(body)
 
 
+CHANNELS = {"channels": [{"application_id": 1244, "application_key": "5B1F0C2E-1111-2222-3333-444455556666"}]}
+
+
+def test_a_norce_pushed_order_names_its_channel_by_key_and_the_order() -> None:
+    body = json.dumps({"Header": {"ApplicationKey": "5b1f0c2e-1111-2222-3333-444455556666"},
+                       "ClientOrderRef": "1048213", "Items": []}).encode()  # fmt: skip
+    event = read_norce_event(body, CHANNELS)
+    assert (event.shop, event.id) == ("1244", "1048213")
+
+
+def test_a_norce_push_from_a_channel_not_in_the_connection_is_refused() -> None:
+    body = json.dumps({"Header": {"ApplicationKey": "00000000-0000-0000-0000-000000000000"},
+                       "ClientOrderRef": "1048213"}).encode()  # fmt: skip
+    with pytest.raises((DataError, ValueError)):
+        read_norce_event(body, CHANNELS)
+
+
 def test_a_norce_order_event_names_the_channel_and_the_order() -> None:
     event = read_norce_event(json.dumps({"ApplicationId": 1244, "OrderNo": "10042"}).encode())
     assert (event.shop, event.id) == ("1244", "10042")

@@ -101,7 +101,7 @@ def create_app(store: Store, temporal: Client | None = None, task_queue: str = "
         if system is None:
             raise HTTPException(401, "unknown connection or bad webhook secret")
         try:
-            event = webhooks.reader_for(system)(body)
+            event = webhooks.reader_for(system)(body, store.connections.get(connection).config.get("shop", {}))
         except ValidationError as exc:
             raise HTTPException(422, exc.errors(include_url=False, include_context=False)) from None
         except (ValueError, DataError) as exc:

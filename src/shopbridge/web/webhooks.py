@@ -11,12 +11,13 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from shopbridge.connection_file import WEBHOOK_SECRET_KEY
-from shopbridge.connectors.norce.translate import event_hint
+from shopbridge.connectors.norce.translate import event_hint, push_hint
 from shopbridge.connectors.starweb.translate import webhook_hints
 from shopbridge.store import Store
 
@@ -35,28 +36,36 @@ class OrderWebhook(BaseModel):
     shop: str = Field(default="1", min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_-]+$")
 
 
-def read_order_webhook(body: bytes) -> OrderWebhook:
+def read_order_webhook(body: bytes, shop: Mapping[str, Any] | None = None) -> OrderWebhook:
     """Our own JSON payload `{"id": "...", "shop": "..."}` (the PrestaShop module sends it)."""
     return OrderWebhook.model_validate_json(body)
 
 
-def read_starweb_webhook(body: bytes) -> OrderWebhook:
+def read_starweb_webhook(body: bytes, shop: Mapping[str, Any] | None = None) -> OrderWebhook:
     """Starweb's order event (`shopIdCode`, `orderId`): a hint to read that order again."""
     hints = webhook_hints(json.loads(body))
     if not hints:
         raise ValueError("the webhook names no order")
-    shop, order_id = hints[0]
-    return OrderWebhook(id=order_id, shop=shop)
+    shop_code, order_id = hints[0]
+    return OrderWebhook(id=order_id, shop=shop_code)
 
 
-def read_norce_event(body: bytes) -> OrderWebhook:
-    """Norce's order event (`ApplicationId`, `OrderNo`); the channel is the shop."""
-    hint = event_hint(json.loads(body))
+def read_norce_event(body: bytes, shop: Mapping[str, Any] | None = None) -> OrderWebhook:
+    """Norce's pushed order (`Header.ApplicationKey`, `ClientOrderRef`: the channel found by its key
+    among the connection's channels) or order event (`ApplicationId`, `OrderNo`)."""
+    payload = json.loads(body)
+    if isinstance(payload, dict) and "Header" in payload:
+        channels = (shop or {}).get("channels") or []
+        keys = {str(channel["application_key"]): str(channel["application_id"]) for channel in channels
+                if isinstance(channel, dict) and channel.get("application_key")}  # fmt: skip
+        hint = push_hint(payload, keys)
+    else:
+        hint = event_hint(payload)
     return OrderWebhook(id=hint.order_id, shop=hint.shop)
 
 
 # One reader per shop system: each turns its system's payload into the order to read again.
-WebhookReader = Callable[[bytes], OrderWebhook]
+WebhookReader = Callable[[bytes, Mapping[str, Any]], OrderWebhook]
 READERS: dict[str, WebhookReader] = {
     "prestashop": read_order_webhook,
     "starweb": read_starweb_webhook,
