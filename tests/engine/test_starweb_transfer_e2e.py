@@ -3,12 +3,14 @@ the real Temporal dev server with a worker on a fresh task queue."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
@@ -22,6 +24,7 @@ from shopbridge.sandbox.faults import FaultRule
 from shopbridge.sandbox.server import BackgroundServer, serving
 from shopbridge.sandbox.starweb.render import order_totals
 from shopbridge.store import Store
+from shopbridge.web.app import create_app
 from tests.conftest import SETTLE_SECONDS
 
 RETRY_SECONDS = 0.01  # first back-off interval; the ceiling is 300 times it
@@ -168,3 +171,20 @@ async def test_a_hostile_order_is_parked_while_the_next_flows(
         row = store.ledger.get(world.transfer_id(order_id))
         assert row is not None and row.state == "parked" and reason in (row.last_error or "")
         assert world.documents(order_id) == []
+
+
+async def test_webhook_and_poll_racing_for_one_order_write_one_document(
+    world: StarwebWorld, store: Store, client: Client, task_queue: str
+) -> None:
+    order_id = starweb.place_order(world.shop_state)
+    secret = store.connections.get(world.name).secrets["webhook_secret"]
+    # Starweb cannot sign its webhooks: the secret travels in the path.
+    event = {"shopIdCode": world.shop_state.shop_code, "orderId": order_id, "event": "order.created"}
+    web = create_app(store, client, task_queue)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://shopbridge") as http:
+        webhook = http.post(f"/webhooks/{world.name}/{secret}/orders", json=event)
+        response, _ = await asyncio.gather(webhook, poll_once(client, world, task_queue))
+    assert response.status_code == 202
+    result = await transfer_result(client, world, order_id)
+    await poll_once(client, world, task_queue)
+    assert result.state == "transferred" and len(world.documents(order_id)) == 1
