@@ -14,8 +14,9 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import psycopg
 from psycopg_pool import ConnectionPool
 from pyrate_limiter import AbstractBucket, PostgresBucket, Rate, RateItem, SQLiteBucket
 from sqlalchemy.engine import make_url
@@ -28,6 +29,7 @@ from shopbridge.store.database import normalise_url
 HEADROOM = 1.05
 # A bucket that could not even look (PostgreSQL's table lock is taken NOWAIT) tries again soon.
 CONTENTION_WAIT_SECONDS = 0.005
+T = TypeVar("T")
 LEAK_EVERY = 200  # admitted calls between clean-ups of entries older than every window
 
 _SQLITE_PAUSES = (
@@ -65,11 +67,11 @@ class _Backend:
             self.sqlite_path = str(store_file.with_name(store_file.stem + "-budget.sqlite"))
             self._sqlite = sqlite3.connect(self.sqlite_path, timeout=30, check_same_thread=False)
             self._queries = _SQLITE_PAUSES
-        self._execute(self._queries[0])
+        _despite_a_concurrent_create(lambda: self._execute(self._queries[0]))
 
     def bucket(self, table: str, rates: list[Rate]) -> AbstractBucket:
         if self.postgres:
-            return PostgresBucket(self.pool, table, rates)
+            return _despite_a_concurrent_create(lambda: PostgresBucket(self.pool, table, rates))
         return SQLiteBucket.init_from_file(rates, table=table, db_path=self.sqlite_path, use_file_lock=True)
 
     def paused_until(self, account: str) -> float:
@@ -91,6 +93,15 @@ class _Backend:
                 return _first_row(connection.execute(query, parameters))
         with self._sqlite:
             return _first_row(self._sqlite.execute(query, parameters))
+
+
+def _despite_a_concurrent_create(create: Callable[[], T]) -> T:
+    """Run a `CREATE TABLE IF NOT EXISTS`; when another worker creates the same table at the same
+    moment, PostgreSQL refuses one of them (a unique violation on its catalogue): then it exists."""
+    try:
+        return create()
+    except (psycopg.errors.UniqueViolation, psycopg.errors.DuplicateTable):
+        return create()
 
 
 def _first_row(cursor: Any) -> Any:
