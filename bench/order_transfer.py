@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import resource
 import tempfile
 import time
@@ -21,7 +22,7 @@ import httpx
 from bare_workflow import BareWorkflow, noop
 from temporalio.client import Client
 from temporalio.worker import Worker
-from world import World, bench_world, order_bound, percentile
+from world import WEBHOOK_SECRET, World, bench_world, order_bound, percentile
 
 from shopbridge.engine.devserver import DevServer
 from shopbridge.engine.worker import MAX_CONCURRENT_ACTIVITIES, build_worker, store_url
@@ -30,6 +31,7 @@ from shopbridge.flows.ids import transfer_id
 from shopbridge.sandbox.registry import RATE_LIMITS
 from shopbridge.store.rate_budget import rate_budget_for
 from shopbridge.web.app import create_app
+from shopbridge.web.webhooks import SIGNATURE_HEADER, sign
 
 ROUND_TRIP_SECONDS = 0.08
 
@@ -45,7 +47,9 @@ class Driver:
 
     async def order(self, order_id: str) -> None:
         started = time.perf_counter()
-        answer = await self.web.post(f"/webhooks/{self.world.name}/orders", json={"id": order_id})
+        body = json.dumps({"id": order_id}).encode()
+        answer = await self.web.post(f"/webhooks/{self.world.name}/orders", content=body,
+                                     headers={SIGNATURE_HEADER: sign(WEBHOOK_SECRET, body)})  # fmt: skip
         answer.raise_for_status()
         await self.client.get_workflow_handle(transfer_id(self.world.name, "1", order_id)).result()
         self.latencies.append(time.perf_counter() - started)
@@ -115,7 +119,7 @@ def profiling(path: Path | None):  # type: ignore[no-untyped-def]
         yield
     finally:
         profiler.stop()
-        path.write_text(profiler.output_text(unicode=True, show_all=False))
+        path.write_text(profiler.output_text(unicode=True, show_all=True))
 
 
 async def counted_calls(pool: ConnectorPool, world: World) -> tuple[Counter[str], Counter[str]]:

@@ -23,6 +23,7 @@ BUYERS = ("anna.jensen@example.dk", "lars.nielsen@example.dk", "erik.svensson@ex
 BASKETS = ([("MUG-01", 2)], [("CAP-01", 1), ("MUG-01", 1)], [("BAG-TOTE", 1)], [("SOCK-3P", 2), ("CAP-01", 1)])
 SHOP_CALLS_PER_ORDER = 4  # the order, its lines, its buyer, its one address
 ERP_CALLS_PER_ORDER = 3  # lookup in booked invoices and in drafts, then the create
+WEBHOOK_SECRET = "bench-webhook-secret"
 
 
 @dataclass
@@ -45,6 +46,7 @@ class World:
                 "agreement_grant_token": where["agreement_grant_token"],
             },
             "orders": {"trigger_statuses": ["2"], "document": "invoice"},
+            "webhook_secret": WEBHOOK_SECRET,
         }
 
     def place(self, count: int) -> list[str]:
