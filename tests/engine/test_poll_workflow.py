@@ -8,6 +8,7 @@ import gc
 import logging
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -17,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from shopbridge.connection_file import apply_connection
 from shopbridge.engine.contracts import PollInput, PollOutput
 from shopbridge.engine.worker import build_worker
-from shopbridge.engine.workflows import PollOrdersWorkflow
+from shopbridge.engine.workflows import HEARTBEAT_TIMEOUT, PollOrdersWorkflow
 from shopbridge.flows.order_polling import PollLimits
 from shopbridge.sandbox import prestashop
 from shopbridge.sandbox.server import free_port
@@ -85,3 +86,28 @@ async def test_a_failing_poll_shows_its_cause(world: World, store: Store, client
     # replaced by the server with "Failure exceeds size limit."
     assert "exceeds size limit" not in message
     assert "prestashop" in message
+
+
+@pytest.mark.usefixtures("connection")
+async def test_every_step_of_a_round_beats_so_a_dead_worker_is_noticed_in_seconds(
+    world: World, client: Client, task_queue: str
+) -> None:
+    # Without a heartbeat timeout, a worker killed while starting transfers held the round for a
+    # minute, and every later round was skipped behind it.
+    prestashop.place_order(world.shop_state, lines=[("MUG-01", 1)])
+    handle = await client.start_workflow(
+        PollOrdersWorkflow.run,
+        args=[PollInput(world.name), RETRY_SECONDS],
+        id=f"poll-{uuid.uuid4().hex}",
+        task_queue=task_queue,
+    )
+    output = await handle.result()
+    assert output.pending
+    scheduled = {
+        event.activity_task_scheduled_event_attributes.activity_type.name:
+            event.activity_task_scheduled_event_attributes.heartbeat_timeout.ToTimedelta()
+        async for event in handle.fetch_history_events()
+        if event.HasField("activity_task_scheduled_event_attributes")
+    }  # fmt: skip
+    assert set(scheduled) == {"poll_orders", "start_transfers"}
+    assert all(timedelta(0) < timeout <= HEARTBEAT_TIMEOUT for timeout in scheduled.values())

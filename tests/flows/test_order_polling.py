@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from shopbridge.connection_file import apply_connection
 from shopbridge.errors import TransientError
@@ -187,6 +189,36 @@ async def test_histories_of_a_page_are_read_in_one_call(world: World, store: Sto
     result = await poll_at(store, world, START)
     assert result.admitted == [shipped] and not set(unpaid) & set(result.admitted)
     assert world.shop_state.faults.fired == 1 and counter.times is None
+
+
+async def test_a_round_costs_the_store_a_few_transactions_however_many_orders_it_admits(
+    world: World, store: Store, clock: ShopClock
+) -> None:
+    # Admission used to be a read and a write per order, on the event loop: a busy page stalled the worker.
+    paid = place_minutes_apart(world, clock, 25)
+    shipped = place_at(world, clock, START - timedelta(minutes=1), status=2)
+    prestashop.set_order_state(world.shop_state, int(shipped.rsplit("/", 1)[1]), 4)
+    place_minutes_apart(world, clock, 5, status=10)
+    async with open_order_flow(store, world.name) as flow:
+        with counting_transactions(store) as transactions:
+            result = await poll_orders(flow, now=START)
+    assert set(result.admitted) == {*paid, shipped}
+    # cursor read, known ids, admissions of the page and of its histories, cursor advance, pending
+    assert len(transactions) <= 6
+
+
+@contextmanager
+def counting_transactions(store: Store) -> Iterator[list[object]]:
+    begun: list[object] = []
+
+    def record(connection: object) -> None:
+        begun.append(connection)
+
+    event.listen(store.database.engine, "begin", record)
+    try:
+        yield begun
+    finally:
+        event.remove(store.database.engine, "begin", record)
 
 
 async def test_pending_leaves_out_transfers_tried_lately_until_they_go_stale(

@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import pytest
 
-from shopbridge.store import SecretBox, Store, TransferClaim, TransferNotFound, TransferRecord
+from shopbridge.store import Admission, SecretBox, Store, TransferClaim, TransferNotFound, TransferRecord
 
 T = TypeVar("T")
 LEASE = 60.0
@@ -73,6 +73,27 @@ def test_the_same_order_under_another_transfer_id_is_refused(
     _pending(store, connection_id)
     with pytest.raises(ValueError, match="another transfer id"):
         store.ledger.ensure("some-other-id", connection_id, "1", "42")
+
+
+def test_a_page_of_admissions_is_one_read_and_one_write(store: Store, connection_id: int) -> None:
+    kept = _pending(store, connection_id, "1")
+    page = [Admission(_transfer_id(connection_id, str(n)), "1", str(n), "2") for n in range(1, 701)]
+    assert store.ledger.known([entry.transfer_id for entry in page]) == {kept.transfer_id}
+    store.ledger.ensure_many(connection_id, page)
+    store.ledger.ensure_many(connection_id, page[:3])  # again: nothing changes
+    rows = store.ledger.list(connection_id, limit=1000)
+    assert len(rows) == 700 and store.ledger.get(kept.transfer_id) == kept
+    assert {row.shop_status for row in rows if row.transfer_id != kept.transfer_id} == {"2"}
+    assert store.ledger.known([entry.transfer_id for entry in page]) == {entry.transfer_id for entry in page}
+
+
+def test_concurrent_page_admissions_agree_on_one_row_each(
+    database_url: str, secret_box: SecretBox, store: Store, connection_id: int
+) -> None:
+    page = [Admission(_transfer_id(connection_id, str(n)), "1", str(n), "2") for n in range(50)]
+    with Store(database_url, secret_box) as rival:
+        _in_parallel([partial(worker.ledger.ensure_many, connection_id, page) for worker in (store, rival)])
+    assert store.ledger.count_by_state(connection_id)["pending"] == 50
 
 
 def _ensure_then_claim(worker: Store, connection_id: int, order_id: str) -> tuple[bool, TransferClaim | None]:

@@ -76,7 +76,8 @@ class OrderActivities:
             async with gate:
                 return await start_transfer(client, ref, self.task_queue, request.retry_seconds) is not None
 
-        return sum(await asyncio.gather(*(start(ref) for ref in request.refs)))
+        async with temporal_errors(), Heartbeat():
+            return sum(await asyncio.gather(*(start(ref) for ref in request.refs)))
 
     @activity.defn(name="transfer_order")
     async def transfer_order(self, ref: OrderRef) -> TransferOutput:

@@ -131,6 +131,7 @@ class PollOrdersWorkflow:
                 StartTransfersInput(polled.pending, retry_seconds),
                 task_queue=poll_queue(workflow.info().task_queue),
                 start_to_close_timeout=START_TIMEOUT,
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=poll_retry(retry_seconds),
                 result_type=int,
             )

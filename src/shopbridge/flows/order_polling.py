@@ -21,7 +21,8 @@ from datetime import UTC, datetime, timedelta
 from shopbridge.connectors.base import OrderSummary
 from shopbridge.errors import ConfigError, TransientError
 from shopbridge.flows.order_transfer import OrderFlow
-from shopbridge.store import TransferRecord
+from shopbridge.flows.writes import off_loop
+from shopbridge.store import Admission, TransferRecord
 
 ORDERS_CURSOR = "orders"
 # A pending transfer that was tried lately has a workflow retrying it: starting it again each round
@@ -85,7 +86,7 @@ async def poll_orders(
     try:
         return await _poll(flow, now, resume_from, limits or PollLimits(), progress)
     except ConfigError as exc:
-        flow.stop_connection(str(exc))
+        await off_loop(flow.stop_connection, str(exc))
         raise
 
 
@@ -93,8 +94,9 @@ async def _poll(
     flow: OrderFlow, now: datetime | None, resume_from: datetime | None, limits: PollLimits, progress: Progress | None
 ) -> PollResult:
     run_start = now or datetime.now(UTC)
-    since = resume_from or _overlapped_start(flow, run_start)
-    since = min(since, run_start)
+    if resume_from is None:
+        resume_from = await off_loop(_overlapped_start, flow, run_start)
+    since = min(resume_from, run_start)
     state = _Round(since, run_start, time.monotonic() + limits.deadline_seconds, started_at=since)
     admitted: list[str] = []
     while True:
@@ -105,7 +107,7 @@ async def _poll(
             await _pause_after(exc, state, limits)
     # A round cut by its deadline before it got past its first timestamp leaves it to the schedule.
     resume = None if state.complete or state.since <= state.started_at else state.since
-    return PollResult(state.seen, admitted, to_start(flow), resume_from=resume)
+    return PollResult(state.seen, admitted, await off_loop(to_start, flow), resume_from=resume)
 
 
 def to_start(flow: OrderFlow) -> list[TransferRecord]:
@@ -132,7 +134,7 @@ async def _read_pages(
         state.pages += 1
         if page:
             newest = min(max(s.updated_at for s in page), state.until)
-            flow.store.cursors.advance(flow.connection.id, ORDERS_CURSOR, newest)
+            await off_loop(flow.store.cursors.advance, flow.connection.id, ORDERS_CURSOR, newest)
             # Read again from the newest committed change (inclusive): admission is idempotent.
             state.since = max(state.since, newest)
             if progress is not None:
@@ -159,21 +161,28 @@ async def _pause_after(exc: TransientError, state: _Round, limits: PollLimits) -
 
 
 async def admit_page(flow: OrderFlow, page: Sequence[OrderSummary]) -> list[str]:
-    """Admit a page's triggered orders; the histories of the others come in one batched read."""
-    admitted: list[str] = []
-    undecided: list[OrderSummary] = []
-    for summary in page:
-        tid = flow.admit(summary.shop, summary.id, summary.status)
-        if tid is not None:
-            admitted.append(tid)
-        else:
-            undecided.append(summary)
+    """Admit a page's triggered orders: one store read and at most two writes per page, off the
+    event loop; the histories of the page's other new orders come in one batched read."""
+    triggers = flow.rules.trigger_statuses
+    ids = {_key(summary): flow.transfer_id(summary.shop, summary.id) for summary in page}
+    known = await off_loop(flow.store.ledger.known, list(ids.values()))
+    fresh = {key: summary for key, summary in ((_key(s), s) for s in page) if ids[key] not in known}
+    triggered = [Admission(ids[key], s.shop, s.id, s.status) for key, s in fresh.items() if s.status in triggers]
+    await off_loop(flow.store.ledger.ensure_many, flow.connection.id, triggered)
+    admitted = [tid for tid in ids.values() if tid in known] + [entry.transfer_id for entry in triggered]
+    undecided = [summary for summary in fresh.values() if summary.status not in triggers]
     if not undecided:
         return admitted
+    # An order can pass through a trigger status and on to one that is not listed between two polls.
     histories = await flow.source.status_histories([summary.id for summary in undecided])
+    passed = []
     for summary in undecided:
-        triggered = [seen for seen in histories.get(summary.id, []) if seen in flow.rules.trigger_statuses]
-        tid = flow.admit(summary.shop, summary.id, triggered[0]) if triggered else None
-        if tid is not None:
-            admitted.append(tid)
-    return admitted
+        seen = [status for status in histories.get(summary.id, []) if status in triggers]
+        if seen:
+            passed.append(Admission(ids[_key(summary)], summary.shop, summary.id, seen[0]))
+    await off_loop(flow.store.ledger.ensure_many, flow.connection.id, passed)
+    return admitted + [entry.transfer_id for entry in passed]
+
+
+def _key(summary: OrderSummary) -> tuple[str, str]:
+    return summary.shop, summary.id

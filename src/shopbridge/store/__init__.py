@@ -10,7 +10,7 @@ from shopbridge.store.connections import ConnectionNotFound, ConnectionRecord, C
 from shopbridge.store.cursors import CursorRepository
 from shopbridge.store.database import Database, migrate
 from shopbridge.store.events import Event, EventLog
-from shopbridge.store.ledger import TransferClaim, TransferLedger, TransferNotFound, TransferRecord
+from shopbridge.store.ledger import Admission, TransferClaim, TransferLedger, TransferNotFound, TransferRecord
 from shopbridge.store.secrets import SecretBox
 from shopbridge.store.tokens import TokenRecord, TokenRepository
 
@@ -53,6 +53,7 @@ class Store:
 
 
 __all__ = [
+    "Admission",
     "AgentHealth",
     "AgentJob",
     "AgentRepository",

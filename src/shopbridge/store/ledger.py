@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import builtins
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +28,10 @@ from shopbridge.store.tables import ERROR_KINDS, TRANSFER_STATES, OrderTransferR
 
 _TABLE = OrderTransferRow.__table__
 _C = _TABLE.c
+
+
+# Ids per IN (...) list: well under SQLite's and PostgreSQL's bound-parameter limits.
+_IN_CHUNK = 500
 
 
 class TransferNotFound(LookupError):
@@ -60,6 +65,16 @@ class TransferRecord:
     settle_until: datetime | None
     in_doubt: bool
     stray_documents: str | None
+
+
+@dataclass(frozen=True)
+class Admission:
+    """An order to put in the ledger as pending, with the status that triggered it."""
+
+    transfer_id: str
+    shop: str
+    order_id: str
+    shop_status: str
 
 
 @dataclass(frozen=True)
@@ -116,6 +131,26 @@ class TransferLedger:
                 f"transfer id than {transfer_id!r}"
             )
         return _record(row), created
+
+    def known(self, transfer_ids: Sequence[str]) -> set[str]:
+        """Those of `transfer_ids` that have a row: a page's worth in one read."""
+        found: set[str] = set()
+        with self._db.reading() as session:
+            for start in range(0, len(transfer_ids), _IN_CHUNK):
+                chunk = transfer_ids[start : start + _IN_CHUNK]
+                found.update(session.scalars(select(_C.transfer_id).where(_C.transfer_id.in_(chunk))))
+        return found
+
+    def ensure_many(self, connection_id: int, admitted: Sequence[Admission]) -> None:
+        """Insert a pending row for each admission that has none, in one transaction."""
+        if not admitted:
+            return
+        rows = []
+        for entry in admitted:
+            values = _new_transfer(entry.transfer_id, connection_id, entry.shop, entry.order_id)
+            rows.append({**values, "shop_status": entry.shop_status, "order_reference": ""})
+        with self._db.writing() as session:
+            session.execute(insert_for(session, _TABLE).on_conflict_do_nothing(), rows)
 
     def claim(self, transfer_id: str, lease_seconds: float) -> TransferClaim | None:
         """Take the row for one attempt, or None when it is leased, transferred or parked."""
