@@ -194,6 +194,21 @@ async def test_a_bound_customer_deleted_in_the_erp_is_bound_again(world: World, 
     assert "customer.rebound" in {event.kind for event in store.events.list(transfer_id=outcome.transfer_id)}
 
 
+async def test_a_second_order_of_a_new_buyer_waits_for_the_customer_being_created(
+    world: World, store: Store
+) -> None:
+    # It used to fail its attempt and come back after the lease (30 s): a burst of one new buyer's
+    # orders stood still for half a minute behind one customer create.
+    apply_connection(store, world.connection())
+    world.erp_state.faults.add(FaultRule(kind="latency", method="POST", path="/customers", seconds=0.5))
+    email = "erik.svensson@example.se"  # a buyer of the shop the ERP does not know yet
+    orders = [prestashop.place_order(world.shop_state, customer_email=email) for _ in range(3)]
+    outcomes = await asyncio.gather(*(attempt(store, world, order_id) for order_id in orders))
+    assert [outcome.state for outcome in outcomes] == ["transferred"] * 3
+    created = [row for row in world.erp_state.tables["customers"].values() if row.get("email") == email]
+    assert len(created) == 1
+
+
 def _transfer_in_a_process(database_url: str, key: bytes, connection: str, order_id: int) -> str:
     """One worker process: its own store, connectors and event loop."""
 

@@ -7,6 +7,8 @@ after the ERP has settled instead of being sent twice.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 
 from shopbridge.connectors.base import DocumentSink
@@ -16,6 +18,11 @@ from shopbridge.model import Order
 from shopbridge.store import ClaimHeld, ConnectionRecord, CreationClaim, CreationKey, Store
 
 CUSTOMER_ENTITY = "customer"
+# How long an attempt waits in place for another attempt creating the same buyer's customer,
+# looking again after FIRST_LOOK_SECONDS, doubling up to LAST_LOOK_SECONDS.
+HOLDER_WAIT_SECONDS = 15.0
+FIRST_LOOK_SECONDS = 0.1
+LAST_LOOK_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -37,10 +44,7 @@ class CustomerResolver:
         if bound is not None:
             return ResolvedCustomer(bound, bound_before=True)
         key = CreationKey(self.connection.id, self.sink.system, CUSTOMER_ENTITY, order.customer.email)
-        claim = await off_loop(self.store.claims.claim, key, self.lease_seconds)
-        if isinstance(claim, ClaimHeld):
-            wait = max(0.5, (claim.lease_until - claim.now).total_seconds())
-            raise TransientError("another worker is creating this buyer's ERP customer", retry_after=wait)
+        claim = await self._claim(key)
         try:
             customer_id = await self._under_claim(claim, order, tid)
         except BaseException:
@@ -48,6 +52,22 @@ class CustomerResolver:
             raise
         await off_loop(self.store.claims.release, claim)
         return ResolvedCustomer(customer_id, bound_before=False)
+
+    async def _claim(self, key: CreationKey) -> CreationClaim:
+        """The buyer's creation claim. Another attempt holding it usually binds the buyer within a
+        second, so look again shortly rather than fail this attempt and come back after its lease."""
+        deadline = time.monotonic() + HOLDER_WAIT_SECONDS
+        pause = FIRST_LOOK_SECONDS
+        while True:
+            claim = await off_loop(self.store.claims.claim, key, self.lease_seconds)
+            if not isinstance(claim, ClaimHeld):
+                return claim
+            held_for = (claim.lease_until - claim.now).total_seconds()
+            if time.monotonic() + pause > deadline:
+                raise TransientError("another worker is creating this buyer's ERP customer",
+                                     retry_after=max(0.5, held_for))  # fmt: skip
+            await asyncio.sleep(min(pause, max(held_for, 0.0)))
+            pause = min(pause * 2, LAST_LOOK_SECONDS)
 
     async def forget(self, order: Order, customer_id: str, tid: str) -> None:
         """Drop a binding whose ERP customer was deleted or merged away, so the buyer binds anew."""
