@@ -80,3 +80,25 @@ async def test_a_push_back_holds_every_caller_of_the_account() -> None:
     started = time.monotonic()
     await budget.acquire("another account", (FIVE_A_SECOND,))
     assert time.monotonic() - started < 0.25
+
+
+async def test_urgent_calls_pass_a_backlog_of_routine_ones() -> None:
+    budget, window = LocalRateBudget(), RateWindow(requests=10, seconds=0.5)
+    order: list[str] = []
+
+    async def call(name: str, urgent: bool, after: float) -> None:
+        await asyncio.sleep(after)
+        await budget.acquire("account", (window,), urgent=urgent)
+        order.append(name)
+
+    routine = [call("routine", False, 0.0) for _ in range(60)]
+    urgent = [call("urgent", True, 0.2) for _ in range(4)]
+    await asyncio.gather(*routine, *urgent)
+    assert order.index("urgent") < 40 and len(order) - 1 - order[::-1].index("urgent") < 40
+
+
+async def test_routine_calls_alone_have_the_whole_window() -> None:
+    budget, window = LocalRateBudget(), RateWindow(requests=10, seconds=0.5)
+    started = time.monotonic()
+    await asyncio.gather(*(budget.acquire("account", (window,)) for _ in range(10)))
+    assert time.monotonic() - started < window.seconds

@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from shopbridge.connection_file import apply_connection
 from shopbridge.engine.contracts import PollInput, PollOutput
 from shopbridge.engine.worker import build_worker
-from shopbridge.engine.workflows import HEARTBEAT_TIMEOUT, PollOrdersWorkflow
+from shopbridge.engine.workflows import POLL_HEARTBEAT_TIMEOUT, PollOrdersWorkflow
 from shopbridge.flows.order_polling import PollLimits
 from shopbridge.sandbox import prestashop
 from shopbridge.sandbox.server import free_port
@@ -110,4 +110,4 @@ async def test_every_step_of_a_round_beats_so_a_dead_worker_is_noticed_in_second
         if event.HasField("activity_task_scheduled_event_attributes")
     }  # fmt: skip
     assert set(scheduled) == {"poll_orders", "start_transfers"}
-    assert all(timedelta(0) < timeout <= HEARTBEAT_TIMEOUT for timeout in scheduled.values())
+    assert all(timedelta(0) < timeout <= POLL_HEARTBEAT_TIMEOUT for timeout in scheduled.values())

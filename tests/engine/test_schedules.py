@@ -6,14 +6,15 @@ import asyncio
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
-from temporalio.client import Client
+from temporalio.client import Client, ScheduleOverlapPolicy
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from shopbridge.connection_file import apply_connection
-from shopbridge.engine.control import poll_schedule_id
+from shopbridge.engine.control import ensure_poll_schedule, poll_schedule_id
 from shopbridge.engine.runtime import run_services
 from shopbridge.engine.schedules import ScheduleKeeper
 from shopbridge.settings import Settings
@@ -100,3 +101,17 @@ async def test_connections_disable_removes_the_schedule_when_temporal_is_reachab
     done = await asyncio.to_thread(subprocess.run, command, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     assert not await has_schedule(temporal_env.client, name)
+
+
+async def test_a_round_that_runs_long_has_the_next_one_start_right_after_it(
+    temporal_env: WorkflowEnvironment, world: World, task_queue: str
+) -> None:
+    # Skipping overlapping rounds left a whole interval idle after every slow round under faults.
+    client = temporal_env.client
+    await ensure_poll_schedule(client, world.name, task_queue, timedelta(seconds=5))
+    handle = client.get_schedule_handle(poll_schedule_id(world.name))
+    try:
+        policy = (await handle.describe()).schedule.policy
+        assert policy.overlap is ScheduleOverlapPolicy.BUFFER_ONE
+    finally:
+        await handle.delete()

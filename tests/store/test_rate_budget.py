@@ -84,3 +84,30 @@ async def test_a_limit_lowered_by_one_connection_still_shares_the_account_count(
 
 def test_an_in_memory_store_gets_a_budget_of_its_own_process() -> None:
     assert not isinstance(rate_budget_for("sqlite://"), SharedRateBudget)
+
+
+async def test_a_poll_round_goes_ahead_of_a_backlog_of_transfers_on_another_worker(url: str) -> None:
+    # Transfers waiting for the shop's budget kept a poll round's pages waiting behind them: under
+    # a backlog, paid orders reached the ledger half a minute late.
+    window = RateWindow(requests=10, seconds=0.5)
+    transfers, poll = SharedRateBudget(url), SharedRateBudget(url)
+    finished: dict[str, float] = {}
+
+    async def routine(number: int) -> None:
+        await transfers.acquire(ACCOUNT, (window,))
+        finished[f"routine-{number}"] = time.monotonic()
+
+    async def urgent(number: int) -> None:
+        await asyncio.sleep(0.2)
+        await poll.acquire(ACCOUNT, (window,), urgent=True)
+        finished[f"urgent-{number}"] = time.monotonic()
+
+    try:
+        await asyncio.gather(*(routine(n) for n in range(60)), *(urgent(n) for n in range(4)))
+    finally:
+        await transfers.aclose()
+        await poll.aclose()
+    last_urgent = max(moment for name, moment in finished.items() if name.startswith("urgent"))
+    routine_after = [moment for name, moment in finished.items() if name.startswith("routine") and moment > last_urgent]
+    # Sixty routine calls need three seconds of windows; the poll's four were through with most still waiting.
+    assert len(routine_after) >= 20

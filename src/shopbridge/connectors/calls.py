@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -49,6 +53,33 @@ def ordered_windows(windows: tuple[RateWindow, ...]) -> tuple[RateWindow, ...]:
     return tuple(kept)
 
 
+# Share of every window that routine calls (transfers) leave free while urgent ones (a poll round
+# feeding the ledger) were made in the last URGENT_HOLD_SECONDS, so a backlog of transfers waiting
+# for the budget never starves the poll that admits new orders; without urgent calls, routine ones
+# have the whole window.
+URGENT_RESERVE = 0.2
+URGENT_HOLD_SECONDS = 2.0
+_urgent: ContextVar[bool] = ContextVar("shopbridge_urgent_calls", default=False)
+
+
+@contextmanager
+def urgent_calls() -> Iterator[None]:
+    """Calls made inside may use the whole budget, ahead of routine calls."""
+    token = _urgent.set(True)
+    try:
+        yield
+    finally:
+        _urgent.reset(token)
+
+
+def routine_windows(windows: tuple[RateWindow, ...]) -> tuple[RateWindow, ...]:
+    """The part of each window routine calls may use."""
+    return tuple(
+        RateWindow(requests=max(1, math.floor(window.requests * (1 - URGENT_RESERVE))), seconds=window.seconds)
+        for window in windows
+    )
+
+
 def account_key(system: str, base_url: str, *credentials: str) -> str:
     """Who a budget belongs to: the system, its URL and a hash of the credentials, never a secret."""
     digest = hashlib.sha256("\0".join((system, base_url.rstrip("/"), *credentials)).encode()).hexdigest()
@@ -68,13 +99,19 @@ def account_gate(
 
 
 class RateBudget(Protocol):
-    """Shared by every worker: `acquire` waits for room, `push_back` stops every caller a while."""
+    """Shared by every worker: `acquire` waits for room, `push_back` stops every caller a while.
 
-    async def acquire(self, account: str, windows: tuple[RateWindow, ...]) -> None: ...
+    While urgent calls are being made, a routine call waits for room in its share
+    (`routine_windows`) before the whole window; an urgent one only ever in the whole window."""
+
+    async def acquire(self, account: str, windows: tuple[RateWindow, ...], urgent: bool = False) -> None: ...
 
     async def push_back(self, account: str, seconds: float) -> None: ...
 
     async def aclose(self) -> None: ...
+
+
+ROUTINE_PREFIX = "routine-"
 
 
 class LocalRateBudget:
@@ -83,13 +120,24 @@ class LocalRateBudget:
     def __init__(self) -> None:
         self._calls: dict[str, list[float]] = {}
         self._paused_until: dict[str, float] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._urgent_until: dict[str, float] = {}
 
-    async def acquire(self, account: str, windows: tuple[RateWindow, ...]) -> None:
-        async with self._locks.setdefault(account, asyncio.Lock()):
-            while (wait := self._wait(account, windows, time.monotonic())) > 0:
-                await asyncio.sleep(wait)
-            self._calls.setdefault(account, []).append(time.monotonic())
+    async def acquire(self, account: str, windows: tuple[RateWindow, ...], urgent: bool = False) -> None:
+        routine = ROUTINE_PREFIX + account
+        while True:
+            # Looked at afresh after every wait: urgent calls may have begun meanwhile.
+            now = time.monotonic()
+            if urgent:
+                self._urgent_until[account] = now + URGENT_HOLD_SECONDS
+            wait = max(self._paused_until.get(account, 0.0) - now, self._wait(account, windows, now))
+            if not urgent and self._urgent_until.get(account, 0.0) > now:
+                wait = max(wait, self._wait(routine, routine_windows(windows), now))
+            if wait <= 0:
+                break
+            await asyncio.sleep(wait)
+        self._calls.setdefault(account, []).append(now)
+        if not urgent:
+            self._calls.setdefault(routine, []).append(now)
 
     async def push_back(self, account: str, seconds: float) -> None:
         until = time.monotonic() + seconds
@@ -98,11 +146,11 @@ class LocalRateBudget:
     async def aclose(self) -> None:
         self._calls.clear()
 
-    def _wait(self, account: str, windows: tuple[RateWindow, ...], now: float) -> float:
-        wait = self._paused_until.get(account, 0.0) - now
-        calls = self._calls.setdefault(account, [])
+    def _wait(self, counted: str, windows: tuple[RateWindow, ...], now: float) -> float:
+        calls = self._calls.setdefault(counted, [])
         longest = max((window.seconds for window in windows), default=0.0)
         calls[:] = [moment for moment in calls if moment > now - longest]
+        wait = 0.0
         for window in windows:
             recent = [moment for moment in calls if moment > now - window.seconds]
             if len(recent) >= window.requests:
@@ -122,7 +170,7 @@ class CallGate:
     async def enter(self, purpose: str) -> None:
         self.calls[purpose] += 1
         if self.budget is not None and self.windows:
-            await self.budget.acquire(self.account, self.windows)
+            await self.budget.acquire(self.account, self.windows, urgent=_urgent.get())
 
     async def refused(self, retry_after: float | None) -> None:
         """A 429 from the remote: every caller of this account holds back for Retry-After."""

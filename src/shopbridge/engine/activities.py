@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -20,13 +22,34 @@ from shopbridge.engine.contracts import (
 )
 from shopbridge.engine.control import start_transfer
 from shopbridge.engine.errors import temporal_errors
-from shopbridge.engine.heartbeat import Heartbeat
+from shopbridge.engine.heartbeat import POLL_BEAT_SECONDS, Heartbeat
+from shopbridge.engine.workflows import transfer_workflow_id
 from shopbridge.flows.connection import ConnectorPool, open_order_flow
-from shopbridge.flows.order_polling import PollLimits, poll_orders
+from shopbridge.flows.order_polling import STALE_AFTER, PollLimits, poll_orders
 from shopbridge.store import Store
 
 # Transfers started at once by one start_transfers activity.
 STARTS_IN_FLIGHT = 20
+MAX_REMEMBERED_STARTS = 100_000
+
+
+class RecentStarts:
+    """Transfers this worker started, or found running, lately. A backlog waiting for the rate
+    budget stays pending (never tried) for minutes, and every round hands it out again: asking
+    Temporal to start each one again, only to hear it runs, made rounds take many seconds."""
+
+    def __init__(self, forget_after_seconds: float) -> None:
+        self.forget_after = forget_after_seconds
+        self._at: dict[str, float] = {}
+
+    def seen(self, workflow_id: str) -> bool:
+        return time.monotonic() - self._at.get(workflow_id, -math.inf) < self.forget_after
+
+    def note(self, workflow_id: str) -> None:
+        now = time.monotonic()
+        if len(self._at) > MAX_REMEMBERED_STARTS:
+            self._at = {key: at for key, at in self._at.items() if now - at < self.forget_after}
+        self._at[workflow_id] = now
 
 
 class OrderActivities:
@@ -46,12 +69,13 @@ class OrderActivities:
         self.poll_limits = poll_limits
         self.client = client
         self.task_queue = task_queue
+        self.recent_starts = RecentStarts(STALE_AFTER.total_seconds())
 
     @activity.defn(name="poll_orders")
     async def poll_orders(self, request: PollInput) -> PollOutput:
         """One bounded round; a retry after a dead worker resumes after the pages it committed."""
         opened = open_order_flow(self.store, request.connection, self.connectors)
-        async with temporal_errors(), Heartbeat() as beat, opened as flow:
+        async with temporal_errors(), Heartbeat(POLL_BEAT_SECONDS) as beat, opened as flow:
             start = beat.details or request.resume_from
             resume_from = datetime.fromisoformat(start) if start else None
 
@@ -74,10 +98,13 @@ class OrderActivities:
 
         async def start(ref: OrderRef) -> bool:
             async with gate:
-                return await start_transfer(client, ref, self.task_queue, request.retry_seconds) is not None
+                started = await start_transfer(client, ref, self.task_queue, request.retry_seconds) is not None
+            self.recent_starts.note(transfer_workflow_id(ref))
+            return started
 
-        async with temporal_errors(), Heartbeat():
-            return sum(await asyncio.gather(*(start(ref) for ref in request.refs)))
+        due = [ref for ref in request.refs if not self.recent_starts.seen(transfer_workflow_id(ref))]
+        async with temporal_errors(), Heartbeat(POLL_BEAT_SECONDS):
+            return sum(await asyncio.gather(*(start(ref) for ref in due)))
 
     @activity.defn(name="transfer_order")
     async def transfer_order(self, ref: OrderRef) -> TransferOutput:

@@ -55,7 +55,8 @@ def poll_schedule_id(connection: str) -> str:
 
 
 async def ensure_poll_schedule(client: Client, connection: str, task_queue: str, every: timedelta) -> None:
-    """Poll the connection's shop every `every`; overlapping rounds are skipped, not queued."""
+    """Poll the connection's shop every `every`. A round that runs long has the next one wait
+    for it and start right after (one is buffered, the rest skipped), not a whole interval later."""
     schedule = Schedule(
         action=ScheduleActionStartWorkflow(
             PollOrdersWorkflow.run,
@@ -64,7 +65,7 @@ async def ensure_poll_schedule(client: Client, connection: str, task_queue: str,
             task_queue=poll_queue(task_queue),
         ),
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.BUFFER_ONE),
     )
     try:
         await client.create_schedule(poll_schedule_id(connection), schedule)

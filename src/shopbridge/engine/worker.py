@@ -14,6 +14,7 @@ from types import TracebackType
 
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from shopbridge.engine.activities import OrderActivities
 from shopbridge.engine.workflows import OrderTransferWorkflow, PollOrdersWorkflow, poll_queue
@@ -23,6 +24,10 @@ from shopbridge.store import Store
 from shopbridge.store.rate_budget import rate_budget_for
 
 MAX_CONCURRENT_ACTIVITIES = 20
+# The sandbox still refuses non-deterministic calls inside a workflow, but does not import the
+# workflow module afresh for every run: that import was the worker's largest cost per order.
+# Safe because engine/workflows.py holds no state at module level and imports only pure modules.
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_all_modules())
 MAX_CONCURRENT_POLLS = 4
 # A workflow task cached on a worker that died waits this long before any worker may take it.
 STICKY_TIMEOUT = timedelta(seconds=3)
@@ -68,6 +73,7 @@ async def build_worker(
         workflows=[OrderTransferWorkflow, PollOrdersWorkflow],
         activities=activities.transfer_steps(),
         max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
+        workflow_runner=WORKFLOW_RUNNER,
         sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
     )
     polls = Worker(
@@ -76,6 +82,8 @@ async def build_worker(
         workflows=[PollOrdersWorkflow],
         activities=activities.poll_steps(),
         max_concurrent_activities=MAX_CONCURRENT_POLLS,
+        workflow_runner=WORKFLOW_RUNNER,
+        sticky_queue_schedule_to_start_timeout=STICKY_TIMEOUT,
     )
     try:
         async with Workers(main, polls) as running:

@@ -23,6 +23,9 @@ with workflow.unsafe.imports_passed_through():
 ACTIVITY_TIMEOUT = timedelta(minutes=2)
 # Activities heartbeat every 2 s: a killed worker's attempt is retried after this, not the timeout.
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
+# A poll round's steps beat every second: a dead worker's round is taken up within a poll interval,
+# since every paid order waits on it.
+POLL_HEARTBEAT_TIMEOUT = timedelta(seconds=4)
 # A parked or failed transfer may run again under its id (operator retry, fixed config);
 # a transferred one may not.
 TRANSFER_ID_REUSE = WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
@@ -120,7 +123,7 @@ class PollOrdersWorkflow:
             request,
             task_queue=poll_queue(workflow.info().task_queue),
             start_to_close_timeout=POLL_TIMEOUT,
-            heartbeat_timeout=HEARTBEAT_TIMEOUT,
+            heartbeat_timeout=POLL_HEARTBEAT_TIMEOUT,
             retry_policy=poll_retry(retry_seconds),
             result_type=PollOutput,
         )
@@ -131,7 +134,7 @@ class PollOrdersWorkflow:
                 StartTransfersInput(polled.pending, retry_seconds),
                 task_queue=poll_queue(workflow.info().task_queue),
                 start_to_close_timeout=START_TIMEOUT,
-                heartbeat_timeout=HEARTBEAT_TIMEOUT,
+                heartbeat_timeout=POLL_HEARTBEAT_TIMEOUT,
                 retry_policy=poll_retry(retry_seconds),
                 result_type=int,
             )

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from shopbridge.connectors.base import OrderSummary
+from shopbridge.connectors.calls import urgent_calls
 from shopbridge.errors import ConfigError, TransientError
 from shopbridge.flows.order_transfer import OrderFlow
 from shopbridge.flows.writes import off_loop
@@ -38,7 +39,7 @@ class PollLimits:
 
     max_pages: int = 50
     deadline_seconds: float = 60.0
-    # A failing page is read again this many times before the round gives up.
+    # A failing page is read again this many times in a row before the round gives up.
     page_retries: int = 5
     # Pause before reading a failed page again; a longer Retry-After is capped to this.
     max_pause_seconds: float = 5.0
@@ -84,7 +85,9 @@ async def poll_orders(
     so its status says why every poll fails.
     """
     try:
-        return await _poll(flow, now, resume_from, limits or PollLimits(), progress)
+        # The round's calls go ahead of transfers waiting for the same rate budget: they admit the orders.
+        with urgent_calls():
+            return await _poll(flow, now, resume_from, limits or PollLimits(), progress)
     except ConfigError as exc:
         await off_loop(flow.stop_connection, str(exc))
         raise
@@ -132,6 +135,7 @@ async def _read_pages(
         admitted.extend(await admit_page(flow, page))
         state.seen += len(page)
         state.pages += 1
+        state.failures = 0  # the pause after a failure grows with failures in a row, not in the round
         if page:
             newest = min(max(s.updated_at for s in page), state.until)
             await off_loop(flow.store.cursors.advance, flow.connection.id, ORDERS_CURSOR, newest)
