@@ -37,6 +37,31 @@ def operator_routes(store: Store) -> list[tuple[str, str]]:
     return found
 
 
+async def log_in(client: httpx.AsyncClient, token: str) -> httpx.Response:
+    """What a browser does: fetch the form (its token and cookie), then post it."""
+    form = await client.get("/login")
+    field = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert field is not None
+    return await client.post("/login", data={"token": token, "csrf_token": field.group(1)})
+
+
+async def test_a_login_posted_without_the_form_is_refused(
+    anonymous: httpx.AsyncClient, store: Store, ledger: Ledger
+) -> None:
+    # Another site posting its own token would log the operator in as someone else (login CSRF).
+    token = store.tokens.create("mallory")
+    bare = await anonymous.post("/login", data={"token": token})
+    assert bare.status_code == 403 and SESSION_COOKIE not in bare.headers.get("set-cookie", "")
+    form = await anonymous.get("/login")
+    field = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert field is not None
+    forged = await anonymous.post("/login", data={"token": token, "csrf_token": field.group(1)[:-2] + "00"})
+    assert forged.status_code == 403
+    anonymous.cookies.clear()  # the form's value without its cookie: posted from another site
+    elsewhere = await anonymous.post("/login", data={"token": token, "csrf_token": field.group(1)})
+    assert elsewhere.status_code == 403 and (await anonymous.get("/")).status_code == 401
+
+
 async def test_every_operator_route_refuses_a_missing_or_wrong_token(
     anonymous: httpx.AsyncClient, store: Store, ledger: Ledger
 ) -> None:
@@ -68,7 +93,7 @@ async def test_login_sets_a_strict_httponly_session_that_needs_csrf_for_posts(
     anonymous: httpx.AsyncClient, store: Store, ledger: Ledger
 ) -> None:
     token = store.tokens.create("alice")
-    response = await anonymous.post("/login", data={"token": token})
+    response = await log_in(anonymous, token)
     assert response.status_code == 303
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and token not in cookie
@@ -84,13 +109,13 @@ async def test_login_sets_a_strict_httponly_session_that_needs_csrf_for_posts(
 
 
 async def test_login_refuses_a_wrong_token(anonymous: httpx.AsyncClient, ledger: Ledger) -> None:
-    response = await anonymous.post("/login", data={"token": "sb_wrong"})
+    response = await log_in(anonymous, "sb_wrong")
     assert response.status_code == 401
     assert SESSION_COOKIE not in response.headers.get("set-cookie", "")
 
 
 async def test_revoking_the_token_ends_its_sessions(anonymous: httpx.AsyncClient, store: Store, ledger: Ledger) -> None:
-    await anonymous.post("/login", data={"token": store.tokens.create("alice")})
+    await log_in(anonymous, store.tokens.create("alice"))
     assert (await anonymous.get("/")).status_code == 200
     store.tokens.revoke("alice")
     assert (await anonymous.get("/")).status_code == 401
@@ -135,7 +160,7 @@ async def test_a_secret_path_segment_stands_in_for_a_signature(
 async def test_logout_needs_the_csrf_token_and_clears_the_session(
     anonymous: httpx.AsyncClient, store: Store, ledger: Ledger
 ) -> None:
-    await anonymous.post("/login", data={"token": store.tokens.create("alice")})
+    await log_in(anonymous, store.tokens.create("alice"))
     page = (await anonymous.get("/")).text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert csrf is not None

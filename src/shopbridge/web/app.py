@@ -116,16 +116,21 @@ def create_app(store: Store, temporal: Client | None = None, task_queue: str = "
 
     @app.get("/login", response_class=HTMLResponse)
     def login_form(request: Request) -> Response:
-        return auth.login_page(request, "")
+        return auth.login_page(request, "", signer)
 
     @app.post("/login")
     async def login(request: Request) -> Response:
-        token = (await auth.form_fields(request)).get("token", "").strip()
-        if not store.tokens.verify(token):
-            return auth.login_page(request, "unknown or revoked token", status_code=401)
+        fields = await auth.form_fields(request)
+        if not auth.login_form_ok(request, fields, signer):
+            return auth.login_page(request, "the login form expired or came from elsewhere; log in again", signer,
+                                   status_code=403)  # fmt: skip
+        if not store.tokens.verify(fields.get("token", "").strip()):
+            return auth.login_page(request, "unknown or revoked token", signer, status_code=401)
+        token = fields["token"].strip()
         response = RedirectResponse("/", status_code=303)
         cookie, _ = signer.issue(token)
         auth.set_session_cookie(response, request, cookie)
+        response.delete_cookie(auth.LOGIN_FORM_COOKIE, path="/")
         return response
 
     @app.post("/logout")

@@ -30,6 +30,9 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 SESSION_COOKIE = "shopbridge_session"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
+LOGIN_FORM_COOKIE = "shopbridge_login_form"
+LOGIN_FORM_PURPOSE = "login-form:"
+LOGIN_FORM_SECONDS = 3600
 SESSION_SECONDS = 12 * 3600
 OPEN_PATHS = ("/health", "/login")
 WEBHOOK_PREFIX = "/webhooks/"
@@ -72,6 +75,20 @@ class SessionSigner:
             return None if expired else (str(body["h"]), str(body["c"]))
         except (ValueError, KeyError, TypeError):
             return None
+
+    def login_form_token(self) -> str:
+        """A token for one login form: sent as a cookie and repeated in the form, signed, short-lived."""
+        payload = f"{secrets.token_urlsafe(18)}.{int(time.time()) + LOGIN_FORM_SECONDS}"
+        return f"{payload}.{self._sign(LOGIN_FORM_PURPOSE + payload)}"
+
+    def login_form_token_ok(self, cookie: str, field: str) -> bool:
+        """The form repeats the cookie, which we signed and which has not expired."""
+        if not cookie or not hmac.compare_digest(cookie.encode(), field.encode()):
+            return False
+        payload, _, signature = cookie.rpartition(".")
+        expiry = payload.rpartition(".")[2]
+        good = hmac.compare_digest(signature, self._sign(LOGIN_FORM_PURPOSE + payload))
+        return good and expiry.isdigit() and int(expiry) >= time.time()
 
     def _sign(self, payload: str) -> str:
         return hmac.new(self._key, payload.encode(), hashlib.sha256).hexdigest()
@@ -119,16 +136,30 @@ def needs_operator(path: str) -> bool:
     return path not in OPEN_PATHS and not path.startswith((WEBHOOK_PREFIX, AGENT_PREFIX))
 
 
-def refuse(request: Request, message: str) -> Response:
+def refuse(request: Request, message: str, signer: SessionSigner) -> Response:
     """401: JSON for the API, the login form for pages (so a browser can log in right there)."""
     if request.url.path.startswith("/api/") or request.method not in SAFE_METHODS:
         return JSONResponse({"detail": message}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
-    return login_page(request, message, status_code=401)
+    return login_page(request, message, signer, status_code=401)
 
 
-def login_page(request: Request, message: str, status_code: int = 200) -> Response:
-    context = {"message": message, "next": request.url.path}
-    return TEMPLATES.TemplateResponse(request, "login.html", context, status_code=status_code)
+def login_page(request: Request, message: str, signer: SessionSigner, status_code: int = 200) -> Response:
+    """The login form with a fresh form token, in the form and in a cookie only this site sends:
+    a login posted from another site (logging the operator in as someone else) lacks one of them.
+    A valid token already in the cookie is kept, so pages loaded side by side (tabs, the favicon's
+    401) do not outdate each other's forms."""
+    form_token = request.cookies.get(LOGIN_FORM_COOKIE, "")
+    if not signer.login_form_token_ok(form_token, form_token):
+        form_token = signer.login_form_token()
+    context = {"message": message, "next": request.url.path, "form_token": form_token}
+    response = TEMPLATES.TemplateResponse(request, "login.html", context, status_code=status_code)
+    response.set_cookie(LOGIN_FORM_COOKIE, form_token, max_age=LOGIN_FORM_SECONDS, path="/", httponly=True,
+                        samesite="strict", secure=request.url.scheme == "https")  # fmt: skip
+    return response
+
+
+def login_form_ok(request: Request, fields: dict[str, str], signer: SessionSigner) -> bool:
+    return signer.login_form_token_ok(request.cookies.get(LOGIN_FORM_COOKIE, ""), fields.get(CSRF_FIELD, ""))
 
 
 def set_session_cookie(response: Response, request: Request, cookie: str) -> None:
@@ -155,7 +186,7 @@ def install(app: FastAPI, store: Store) -> SessionSigner:
             return await call_next(request)
         operator = identify(request, store, signer)
         if operator is None:
-            return refuse(request, "log in, or send Authorization: Bearer <token>")
+            return refuse(request, "log in, or send Authorization: Bearer <token>", signer)
         if not await csrf_ok(request, operator):
             return JSONResponse({"detail": "missing or wrong CSRF token"}, status_code=403)
         request.state.operator = operator
