@@ -38,6 +38,7 @@ from shopbridge.connection_file import apply_connection
 from shopbridge.engine.contracts import OrderRef
 from shopbridge.engine.control import start_transfer
 from shopbridge.flows.ids import transfer_id
+from shopbridge.flows.rules import OrderRules
 from shopbridge.sandbox import economic, prestashop
 from shopbridge.sandbox.economic.state import DOCUMENT_COLLECTIONS
 from shopbridge.store import SecretBox, Store
@@ -95,7 +96,11 @@ def erp_faults(settled: bool) -> list[dict[str, Any]]:
     return rules
 
 
-def connection(shop_url: str, erp_url: str, poll_interval: float, lease_seconds: float) -> dict[str, Any]:
+def connection(shop_url: str, erp_url: str, poll_interval: float, lease_seconds: float | None) -> dict[str, Any]:
+    orders: dict[str, Any] = {"trigger_statuses": [str(PAID)], "document": "invoice",
+                              "poll_interval_seconds": poll_interval, "overlap_seconds": 60}  # fmt: skip
+    if lease_seconds is not None:
+        orders["lease_seconds"] = lease_seconds  # how long a killed worker's claim blocks its order
     return {
         "name": CONNECTION,
         "shop": {"system": "prestashop", "url": shop_url, "key": prestashop.DEMO_API_KEY, "timeout_seconds": 5},
@@ -106,14 +111,7 @@ def connection(shop_url: str, erp_url: str, poll_interval: float, lease_seconds:
             "agreement_grant_token": economic.DEMO_AGREEMENT_GRANT_TOKEN,
             "timeout_seconds": 5,
         },
-        "orders": {
-            "trigger_statuses": [str(PAID)],
-            "document": "invoice",
-            "poll_interval_seconds": poll_interval,
-            "overlap_seconds": 60,
-            # A killed worker's claim blocks its order this long (the default is 120 s).
-            "lease_seconds": lease_seconds,
-        },
+        "orders": orders,
     }
 
 
@@ -349,7 +347,7 @@ async def drive(args: argparse.Namespace, plan: Profile, cluster: Cluster) -> di
         **document_figures(references, cluster.store),
         "drain_seconds": drain,
         "poll_interval_s": plan.poll_interval,
-        "lease_s": args.lease_seconds,
+        "lease_s": args.lease_seconds or OrderRules.model_fields["lease_seconds"].default,
         "faults_fired": fired,
         "late_commit_faults": not plan.settled,
         "worker_kills": cluster.workers.killed,
@@ -366,7 +364,8 @@ def main() -> None:
     parser.add_argument("--fault-seconds", type=float, default=120.0, help="how long the weather lasts")
     parser.add_argument("--poll-interval", type=float, default=5.0)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--lease-seconds", type=float, default=30.0, help="the connection's transfer lease")
+    parser.add_argument("--lease-seconds", type=float, default=None, help="the connection's transfer lease "
+                        "(default: the product's)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--database", choices=["auto", "postgresql", "sqlite"], default="auto")
     parser.add_argument("--keep", action="store_true", help="keep the logs directory and print its path")

@@ -205,6 +205,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=4, help="interleaved engine/bare rounds")
     parser.add_argument("--batch", type=int, default=30, help="orders (and bare workflows) per round")
-    parser.add_argument("--paced-orders", type=int, default=60, help="orders for the rate-limited run")
+    parser.add_argument("--paced-orders", type=int, default=120, help="orders for the rate-limited run")
     parser.add_argument("--profile", type=Path, default=None, help="write a pyinstrument profile here")
     asyncio.run(main(parser.parse_args()))

@@ -19,8 +19,9 @@ class OrderRules(BaseModel):
     poll_interval_seconds: float = Field(default=30.0, gt=0)
     overlap_seconds: float = Field(default=300.0, ge=0)
     initial_lookback_hours: float = Field(default=24.0, ge=0)
-    # The claim on an order's ledger row; renewed every third of it while an attempt runs.
-    lease_seconds: float = Field(default=30.0, gt=0)
+    # The claim on an order's ledger row; renewed every third of it while an attempt runs, so a
+    # killed worker's orders wait at most this long (fencing keeps a lapsed attempt harmless).
+    lease_seconds: float = Field(default=15.0, gt=0)
     # How long after an ERP write began its outcome is surely visible to lookups; the ERP
     # connector's own figure unless set.
     settle_seconds: float | None = Field(default=None, ge=0)
