@@ -22,10 +22,13 @@ lint: $(STAMP)
 	$(BIN)/mypy src/shopbridge
 
 # Lint first: a type or style error fails the run before the slower suite starts.
+# The suite mostly waits on emulators, Temporal and subprocesses, so test processes overlap that waiting;
+# worksteal evens out the few minute-long tests. TEST_WORKERS=0 runs everything in this one process.
+TEST_WORKERS ?= 2
 test: $(STAMP) lint
 	scripts/ensure-postgres.sh
 	scripts/ensure-chromium.sh
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist worksteal
 
 bench: $(STAMP)
 	$(BIN)/python bench/order_transfer.py

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from alembic import command
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from shopbridge.store.database import normalise_url
+from shopbridge.store import migrate
+from shopbridge.store.database import alembic_config, normalise_url
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SKIP_POSTGRES_VARIABLE = "SHOPBRIDGE_TEST_SKIP_POSTGRES"
@@ -59,3 +64,47 @@ def blank_database(backend: str, directory: str | os.PathLike[str]) -> Iterator[
         return
     with private_postgres_schema() as url:
         yield url
+
+
+class MigratedTemplates:
+    """Each backend's migrations run once; every test's store starts from a copy of the result.
+
+    SQLite: a migrated file, copied. PostgreSQL: the migrations' own SQL (Alembic's offline
+    rendering of the same scripts), run in the test's fresh schema in one round trip.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._sqlite_file: Path | None = None
+        self._postgres_sql: str | None = None
+
+    def sqlite_file(self) -> Path:
+        if self._sqlite_file is None:
+            path = self.directory / "migrated-template.db"
+            migrate(f"sqlite:///{path}")
+            self._sqlite_file = path
+        return self._sqlite_file
+
+    def postgres_sql(self) -> str:
+        if self._postgres_sql is None:
+            config = alembic_config()
+            config.output_buffer = io.StringIO()
+            config.set_main_option("sqlalchemy.url", postgres_server_url())
+            command.upgrade(config, "head", sql=True)
+            self._postgres_sql = config.output_buffer.getvalue()
+        return self._postgres_sql
+
+    @contextmanager
+    def database(self, backend: str, directory: str | os.PathLike[str]) -> Iterator[str]:
+        """The URL of a database of the given backend holding the migrated schema and no rows."""
+        with blank_database(backend, directory) as url:
+            if backend == "sqlite":
+                shutil.copyfile(self.sqlite_file(), make_url(url).database or "")
+            else:
+                engine = create_engine(url)
+                try:
+                    with engine.begin() as connection:
+                        connection.exec_driver_sql(self.postgres_sql())
+                finally:
+                    engine.dispose()
+            yield url

@@ -117,6 +117,7 @@ def test_sandbox_serve_prints_url_and_serves_seeded_data() -> None:
             process.terminate()
 
 
+@pytest.mark.long
 @pytest.mark.parametrize(
     "pair",
     [[], ["--erp", "mamut"], ["--shop", "starweb", "--erp", "mamut"], ["--erp", "hogia"], ["--shop", "norce"]],

@@ -15,6 +15,7 @@ ORDERS = 30
 
 
 @pytest.mark.chaos
+@pytest.mark.long
 @pytest.mark.timeout(240)
 def test_short_chaos_run_loses_and_doubles_nothing() -> None:
     # Late commits and late listing included: the transfer waits for the ERP to settle after an

@@ -23,6 +23,9 @@ RETRY_SECONDS = 0.05
 CLIENT_TIMEOUT = 1.0
 LATE_BY = 0.5
 VISIBLE_AFTER = 0.5
+# Orders of one buyer race for the claim on the ERP customer and the loser waits out the lease:
+# short, yet well above the longest step under the claim (settle wait, then a timed-out write).
+LEASE_SECONDS = 8.0
 
 
 @pytest.fixture
@@ -43,7 +46,8 @@ async def transfer_all(client: Client, world: World, task_queue: str, orders: li
 async def test_late_commits_and_late_listing_leave_one_document_per_order(
     world: World, store: Store, client: Client, task_queue: str
 ) -> None:
-    connection = world.connection(settle_seconds=CLIENT_TIMEOUT + LATE_BY + VISIBLE_AFTER + 0.5)
+    connection = world.connection(settle_seconds=CLIENT_TIMEOUT + LATE_BY + VISIBLE_AFTER + 0.5,
+                                  lease_seconds=LEASE_SECONDS)
     connection["erp"]["timeout_seconds"] = CLIENT_TIMEOUT
     apply_connection(store, connection)
     world.erp_state.faults.add(FaultRule(kind="late_commit", method="POST", path="/invoices/drafts",

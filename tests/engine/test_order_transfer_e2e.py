@@ -26,6 +26,9 @@ from shopbridge.web.app import create_app
 from tests.conftest import World
 
 RETRY_SECONDS = 0.01  # first back-off interval; the ceiling is 30 times it
+# Two transfers for one buyer race for the claim on the ERP customer; the loser waits out the
+# claim's lease (30 s by default), so the race is run with a short one.
+CUSTOMER_RACE_LEASE_SECONDS = 3.0
 
 
 @pytest.fixture
@@ -101,8 +104,8 @@ async def test_status_filtering_holds_unpaid_orders_until_paid(
     assert (await poll_and_transfer(client, world, task_queue, unpaid)).state == "transferred"
 
 
-@pytest.mark.usefixtures("connection")
-async def test_customer_is_reused_across_orders(world: World, client: Client, task_queue: str) -> None:
+async def test_customer_is_reused_across_orders(world: World, store: Store, client: Client, task_queue: str) -> None:
+    apply_connection(store, world.connection(lease_seconds=CUSTOMER_RACE_LEASE_SECONDS))
     economic.add_customer(world.erp_state, name="Anna Jensen", email="anna.jensen@example.dk")
     first = prestashop.place_order(world.shop_state, customer_email="anna.jensen@example.dk")
     second = prestashop.place_order(world.shop_state, customer_email="anna.jensen@example.dk")

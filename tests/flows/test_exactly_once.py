@@ -41,6 +41,11 @@ async def attempt(store: Store, world: World, order_id: int) -> Any:
         return await flow.transfer(tid)
 
 
+def in_progress(store: Store, tid: str) -> bool:
+    row = store.ledger.get(tid)
+    return row is not None and row.state == "in_progress"
+
+
 async def until_transferred(store: Store, world: World, order_id: int, attempts: int = 20) -> Any:
     """Retry the way the engine would: again after each transient failure's Retry-After."""
     for _ in range(attempts):
@@ -109,6 +114,8 @@ async def test_a_slow_write_keeps_its_lease_so_a_second_attempt_writes_nothing(w
     world.erp_state.faults.add(FaultRule(kind="latency", method="POST", path="/invoices/drafts", seconds=1.0))
     order_id = prestashop.place_order(world.shop_state)
     first = asyncio.create_task(attempt(store, world, order_id))
+    while not first.done() and not in_progress(store, world.transfer_id(order_id)):
+        await asyncio.sleep(0.02)  # until the first attempt holds the row (slow to start on a busy machine)
     await asyncio.sleep(0.6)  # twice the lease: without renewal the row would be free now
     with pytest.raises(TransientError, match="another worker"):
         await attempt(store, world, order_id)
