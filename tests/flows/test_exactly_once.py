@@ -126,7 +126,9 @@ async def test_a_slow_write_keeps_its_lease_so_a_second_attempt_writes_nothing(w
 async def test_an_attempt_whose_lease_lapsed_mid_write_is_fenced_and_its_document_adopted(
     world: World, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    apply_connection(store, world.connection(settle_seconds=SETTLE, lease_seconds=0.3))
+    # The ERP settles after the slow write commits (2 s), as settle_seconds promises; a shorter
+    # one let a loaded machine's second attempt look before the commit and write again.
+    apply_connection(store, world.connection(settle_seconds=4.0, lease_seconds=0.3))
     world.erp_state.faults.add(FaultRule(kind="latency", method="POST", path="/invoices/drafts", seconds=2.0,
                                          times=1))  # fmt: skip
 
