@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import asdict
 from typing import Any
 
@@ -14,7 +15,7 @@ from shopbridge.engine.contracts import OrderRef
 from shopbridge.engine.control import start_transfer
 from shopbridge.errors import DataError
 from shopbridge.flows.order_transfer import snapshot_of
-from shopbridge.store import Store, TransferRecord
+from shopbridge.store import ConnectionRecord, Store, TransferRecord
 from shopbridge.web import auth, webhooks
 from shopbridge.web.agent_api import agent_router, agent_states
 
@@ -83,13 +84,22 @@ def create_app(store: Store, temporal: Client | None = None, task_queue: str = "
     @app.post("/webhooks/{connection}/orders", status_code=202)
     async def order_webhook(connection: str, request: Request) -> dict[str, Any]:
         body = await _webhook_body(request)
-        system = webhooks.verify_signature(store, connection, body, request.headers.get(webhooks.SIGNATURE_HEADER, ""))
-        return await _accept_webhook(connection, system, body)
+        record = await _connection_or_none(connection)
+        signed = webhooks.signature_ok(record, body, request.headers.get(webhooks.SIGNATURE_HEADER, ""))
+        return await _accept_webhook(record if signed else None, body)
 
     @app.post("/webhooks/{connection}/{secret}/orders", status_code=202)
     async def order_webhook_by_path(connection: str, secret: str, request: Request) -> dict[str, Any]:
-        system = webhooks.verify_path_secret(store, connection, secret)
-        return await _accept_webhook(connection, system, await _webhook_body(request))
+        record = await _connection_or_none(connection)
+        known = webhooks.path_secret_ok(record, secret)
+        return await _accept_webhook(record if known else None, await _webhook_body(request))
+
+    async def _connection_or_none(name: str) -> ConnectionRecord | None:
+        # In a thread: a webhook flood must not stall the event loop on store reads.
+        try:
+            return await asyncio.to_thread(store.connections.get, name)
+        except LookupError:
+            return None
 
     async def _webhook_body(request: Request) -> bytes:
         try:
@@ -97,16 +107,16 @@ def create_app(store: Store, temporal: Client | None = None, task_queue: str = "
         except webhooks.BodyTooLarge as exc:
             raise HTTPException(413, str(exc)) from None
 
-    async def _accept_webhook(connection: str, system: str | None, body: bytes) -> dict[str, Any]:
-        if system is None:
+    async def _accept_webhook(record: ConnectionRecord | None, body: bytes) -> dict[str, Any]:
+        if record is None:
             raise HTTPException(401, "unknown connection or bad webhook secret")
         try:
-            event = webhooks.reader_for(system)(body, store.connections.get(connection).config.get("shop", {}))
+            event = webhooks.reader_for(record.shop_system)(body, record.config.get("shop", {}))
         except ValidationError as exc:
             raise HTTPException(422, exc.errors(include_url=False, include_context=False)) from None
         except (ValueError, DataError) as exc:
             raise HTTPException(422, f"not an order event: {exc}") from None
-        started = await _start(connection, event.shop, event.id)
+        started = await _start(record.name, event.shop, event.id)
         return {"accepted": True, "started": started}
 
     async def _start(connection: str, shop: str, order_id: str) -> bool:

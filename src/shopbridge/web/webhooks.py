@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from shopbridge.connection_file import WEBHOOK_SECRET_KEY
 from shopbridge.connectors.norce.translate import event_hint, push_hint
 from shopbridge.connectors.starweb.translate import webhook_hints
-from shopbridge.store import Store
+from shopbridge.store import ConnectionRecord
 
 SIGNATURE_HEADER = "X-ShopBridge-Signature"
 SIGNATURE_SCHEME = "sha256="
@@ -96,25 +96,23 @@ def sign(secret: str, body: bytes) -> str:
     return SIGNATURE_SCHEME + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def stored_secret(store: Store, connection: str) -> tuple[str, str | None]:
-    """(secret, shop system) of the connection, or the decoy and None when there is none."""
-    try:
-        record = store.connections.get(connection)
-    except LookupError:
-        return _DECOY_SECRET, None
-    secret = record.secrets.get(WEBHOOK_SECRET_KEY)
-    return (secret, record.shop_system) if secret else (_DECOY_SECRET, None)
+def stored_secret(record: ConnectionRecord | None) -> str:
+    """The connection's webhook secret, or the decoy when there is no connection or no secret."""
+    secret = record.secrets.get(WEBHOOK_SECRET_KEY) if record is not None else None
+    return secret or _DECOY_SECRET
 
 
-def verify_signature(store: Store, connection: str, body: bytes, header: str) -> str | None:
-    """The connection's shop system if `header` signs `body` with its secret, else None."""
-    secret, system = stored_secret(store, connection)
-    good = hmac.compare_digest(sign(secret, body).encode(), header.strip().encode())
-    return system if good else None
+def signature_ok(record: ConnectionRecord | None, body: bytes, header: str) -> bool:
+    """`header` signs `body` with the connection's secret (always compared, even with no connection)."""
+    good = hmac.compare_digest(sign(stored_secret(record), body).encode(), header.strip().encode())
+    return good and _has_secret(record)
 
 
-def verify_path_secret(store: Store, connection: str, given: str) -> str | None:
-    """The connection's shop system if `given` is its secret, else None."""
-    secret, system = stored_secret(store, connection)
-    good = hmac.compare_digest(secret.encode(), given.encode())
-    return system if good else None
+def path_secret_ok(record: ConnectionRecord | None, given: str) -> bool:
+    """`given` is the connection's secret (always compared, even with no connection)."""
+    good = hmac.compare_digest(stored_secret(record).encode(), given.encode())
+    return good and _has_secret(record)
+
+
+def _has_secret(record: ConnectionRecord | None) -> bool:
+    return record is not None and bool(record.secrets.get(WEBHOOK_SECRET_KEY))
