@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from concurrent.futures import ThreadPoolExecutor
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +41,7 @@ HEADROOM = 1.05
 # A bucket that could not even look (PostgreSQL's table lock is taken NOWAIT) tries again soon.
 CONTENTION_WAIT_SECONDS = 0.005
 T = TypeVar("T")
+BUDGET_THREADS = 8
 LEAK_EVERY = 200  # admitted calls between clean-ups of entries older than every window
 
 _SQLITE_PAUSES = (
@@ -133,6 +135,8 @@ class SharedRateBudget:
         self._buckets: dict[tuple[str, tuple[RateWindow, ...]], AbstractBucket] = {}
         self._admitted = 0
         self._lock = threading.Lock()
+        # Threads of its own: pacing must not queue behind ledger writes in the loop's default pool.
+        self._threads = ThreadPoolExecutor(max_workers=BUDGET_THREADS, thread_name_prefix="rate-budget")
 
     async def acquire(self, account: str, windows: tuple[RateWindow, ...], urgent: bool = False) -> None:
         whole = await self._run(self._bucket, account, windows)
@@ -145,6 +149,7 @@ class SharedRateBudget:
 
     async def aclose(self) -> None:
         await self._run(self._close)
+        self._threads.shutdown(wait=False)
 
     def _bucket(self, account: str, windows: tuple[RateWindow, ...]) -> AbstractBucket:
         key = (account, windows)
@@ -194,9 +199,8 @@ class SharedRateBudget:
         self._buckets.clear()
         self._backend.close()
 
-    @staticmethod
-    async def _run(function: Callable[..., Any], *arguments: Any) -> Any:
-        return await asyncio.to_thread(function, *arguments)
+    async def _run(self, function: Callable[..., Any], *arguments: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._threads, function, *arguments)
 
 
 def rate_budget_for(url: str) -> RateBudget:
