@@ -79,6 +79,8 @@ class _Backend:
             # Beside the store, not inside it: budget writes must not queue behind ledger writes.
             self.sqlite_path = str(store_file.with_name(store_file.stem + "-budget.sqlite"))
             self._sqlite = sqlite3.connect(self.sqlite_path, timeout=30, check_same_thread=False)
+            # One connection, used from the budget's threads: one statement at a time.
+            self._sqlite_lock = threading.Lock()
             self._queries = _SQLITE_PAUSES
             self._placeholder = "?"
         _despite_a_concurrent_create(lambda: self._execute(self._queries[0]))
@@ -102,13 +104,14 @@ class _Backend:
         if self.postgres:
             self.pool.close()
         else:
-            self._sqlite.close()
+            with self._sqlite_lock:
+                self._sqlite.close()
 
     def _execute(self, query: str, parameters: tuple[Any, ...] = (), every: bool = False) -> Any:
         if self.postgres:
             with self.pool.connection() as connection:
                 return _rows(connection.execute(query, parameters), every)
-        with self._sqlite:
+        with self._sqlite_lock, self._sqlite:
             return _rows(self._sqlite.execute(query, parameters), every)
 
 
