@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from shopbridge.connectors.base import OrderSummary
 from shopbridge.connectors.calls import urgent_calls
 from shopbridge.errors import ConfigError, TransientError
 from shopbridge.flows.order_transfer import OrderFlow
 from shopbridge.flows.writes import off_loop
-from shopbridge.store import Admission, TransferRecord
+from shopbridge.store import TransferRecord
 
 ORDERS_CURSOR = "orders"
 # A pending transfer that was tried lately has a workflow retrying it: starting it again each round
@@ -132,7 +131,7 @@ async def _read_pages(
     """Read from `state.since` to the end or the bound, committing page by page. A failure
     leaves `state.since` at the last committed page."""
     async for page in flow.source.order_changes(state.since, state.until):
-        admitted.extend(await admit_page(flow, page))
+        admitted.extend(await flow.admit_changes(page))
         state.seen += len(page)
         state.pages += 1
         state.failures = 0  # the pause after a failure grows with failures in a row, not in the round
@@ -162,31 +161,3 @@ async def _pause_after(exc: TransientError, state: _Round, limits: PollLimits) -
         raise exc
     backoff = limits.first_pause_seconds * 2 ** (state.failures - 1)
     await asyncio.sleep(min(exc.retry_after or backoff, limits.max_pause_seconds))
-
-
-async def admit_page(flow: OrderFlow, page: Sequence[OrderSummary]) -> list[str]:
-    """Admit a page's triggered orders: one store read and at most two writes per page, off the
-    event loop; the histories of the page's other new orders come in one batched read."""
-    triggers = flow.rules.trigger_statuses
-    ids = {_key(summary): flow.transfer_id(summary.shop, summary.id) for summary in page}
-    known = await off_loop(flow.store.ledger.known, list(ids.values()))
-    fresh = {key: summary for key, summary in ((_key(s), s) for s in page) if ids[key] not in known}
-    triggered = [Admission(ids[key], s.shop, s.id, s.status) for key, s in fresh.items() if s.status in triggers]
-    await off_loop(flow.store.ledger.ensure_many, flow.connection.id, triggered)
-    admitted = [tid for tid in ids.values() if tid in known] + [entry.transfer_id for entry in triggered]
-    undecided = [summary for summary in fresh.values() if summary.status not in triggers]
-    if not undecided:
-        return admitted
-    # An order can pass through a trigger status and on to one that is not listed between two polls.
-    histories = await flow.source.status_histories([summary.id for summary in undecided])
-    passed = []
-    for summary in undecided:
-        seen = [status for status in histories.get(summary.id, []) if status in triggers]
-        if seen:
-            passed.append(Admission(ids[_key(summary)], summary.shop, summary.id, seen[0]))
-    await off_loop(flow.store.ledger.ensure_many, flow.connection.id, passed)
-    return admitted + [entry.transfer_id for entry in passed]
-
-
-def _key(summary: OrderSummary) -> tuple[str, str]:
-    return summary.shop, summary.id

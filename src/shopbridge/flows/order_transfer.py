@@ -13,6 +13,7 @@ appeared (or shows the operator what it cannot remove).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -23,7 +24,7 @@ from shopbridge.flows.ids import transfer_id
 from shopbridge.flows.rules import OrderRules
 from shopbridge.flows.writes import off_loop, renewing, surely_not_committed, wait_for_settled_write
 from shopbridge.model import Order, OrderLineKind, OrderState
-from shopbridge.store import ConnectionRecord, Store, TransferClaim, TransferRecord
+from shopbridge.store import Admission, ConnectionRecord, Store, TransferClaim, TransferRecord
 
 __all__ = ["CUSTOMER_ENTITY", "OrderFlow", "TransferOutcome", "snapshot_of"]
 
@@ -72,14 +73,32 @@ class OrderFlow:
         """Record a triggered order in the ledger; an order seen once stays admitted."""
         tid = self.transfer_id(shop, order_id)
         if self.store.ledger.get(tid) is None:
-            if status not in self.rules.trigger_statuses:
+            if not self._triggers(status):
                 return None
             self.store.ledger.ensure(tid, self.connection.id, shop, order_id, shop_status=status)
         return tid
 
-    async def admit_summary(self, summary: OrderSummary) -> str | None:
-        """Admit a changed order whose status is, or has been, a trigger status."""
-        return await self._admit_by_history(summary.shop, summary.id, summary.status)
+    async def admit_changes(self, page: Sequence[OrderSummary]) -> list[str]:
+        """Admit a page of changed orders whose status is, or has been, a trigger status: one
+        store read and at most two writes, off the event loop; the histories of the page's new
+        untriggered orders come in one batched read."""
+        ids = {(summary.shop, summary.id): self.transfer_id(summary.shop, summary.id) for summary in page}
+        known = await off_loop(self.store.ledger.known, list(ids.values()))
+        fresh = [summary for summary in page if ids[summary.shop, summary.id] not in known]
+        triggered = [Admission(ids[s.shop, s.id], s.shop, s.id, s.status) for s in fresh if self._triggers(s.status)]
+        await off_loop(self.store.ledger.ensure_many, self.connection.id, triggered)
+        admitted = [tid for tid in ids.values() if tid in known] + [entry.transfer_id for entry in triggered]
+        undecided = [summary for summary in fresh if not self._triggers(summary.status)]
+        if not undecided:
+            return admitted
+        histories = await self.source.status_histories([summary.id for summary in undecided])
+        passed = []
+        for summary in undecided:
+            status = self._first_trigger(histories.get(summary.id, []))
+            if status is not None:
+                passed.append(Admission(ids[summary.shop, summary.id], summary.shop, summary.id, status))
+        await off_loop(self.store.ledger.ensure_many, self.connection.id, passed)
+        return admitted + [entry.transfer_id for entry in passed]
 
     async def _admit_by_history(self, shop: str, order_id: str, status: str) -> str | None:
         # An order can pass through a trigger status ("Payment accepted") and on to one that is
@@ -87,8 +106,15 @@ class OrderFlow:
         tid = await off_loop(self.admit, shop, order_id, status)
         if tid is not None:
             return tid
-        triggered = [seen for seen in await self.source.status_history(order_id) if seen in self.rules.trigger_statuses]
-        return await off_loop(self.admit, shop, order_id, triggered[0]) if triggered else None
+        triggered = self._first_trigger(await self.source.status_history(order_id))
+        return await off_loop(self.admit, shop, order_id, triggered) if triggered is not None else None
+
+    def _triggers(self, status: str) -> bool:
+        return status in self.rules.trigger_statuses
+
+    def _first_trigger(self, history: Sequence[str]) -> str | None:
+        """The first trigger status an order's history shows, if any."""
+        return next((status for status in history if self._triggers(status)), None)
 
     async def transfer_order(self, shop: str, order_id: str) -> TransferOutcome:
         """Admit an order known only by id (a webhook) and transfer it, reading it from the shop once."""

@@ -115,4 +115,4 @@ def path_secret_ok(record: ConnectionRecord | None, given: str) -> bool:
 
 
 def _has_secret(record: ConnectionRecord | None) -> bool:
-    return record is not None and bool(record.secrets.get(WEBHOOK_SECRET_KEY))
+    return stored_secret(record) is not _DECOY_SECRET
