@@ -239,29 +239,58 @@ async def erp_references(http: httpx.AsyncClient, erp_url: str) -> list[str]:
     return [reference for reference in found if reference]
 
 
-async def wait_until_drained(store: Store, paid: int, limit: float) -> float | None:
-    """Seconds until every paid order is transferred or parked; None if `limit` passed first."""
+@dataclass
+class Drain:
+    """How the backlog left when the faults stopped went away."""
+
+    backlog: int
+    seconds: float | None = None
+    # Seconds until nine in ten of that backlog were done: the bulk, apart from the stragglers.
+    ninety_percent_seconds: float | None = None
+
+
+async def wait_until_drained(store: Store, paid: int, limit: float) -> Drain:
+    """Watch every paid order become transferred or parked; `seconds` stays None if `limit` passed first."""
     connection_id = store.connections.get(CONNECTION).id
     started = time.monotonic()
+    drain: Drain | None = None
     while time.monotonic() - started < limit:
         counts = store.ledger.count_by_state(connection_id)
-        if sum(counts[state] for state in DONE) >= paid:
-            return round(time.monotonic() - started, 1)
+        left = paid - sum(counts[state] for state in DONE)
+        drain = drain or Drain(backlog=left)
+        if drain.ninety_percent_seconds is None and left <= drain.backlog // 10:
+            drain.ninety_percent_seconds = round(time.monotonic() - started, 1)
+        if left <= 0:
+            drain.seconds = round(time.monotonic() - started, 1)
+            return drain
         await asyncio.sleep(0.5)
-    return None
+    return drain or Drain(backlog=paid)
 
 
 def lag_timeline(cluster: Cluster, shopper: Shopper) -> dict[str, Any]:
     """The longest payment-to-ledger lag of the orders paid in each 10 s of the run, so a spike
-    can be laid beside the kills (every 20 s) and the Temporal restart."""
+    can be laid beside the kills (every 20 s) and the Temporal restart; transfers per 10 s and
+    attempts per transfer, to see where the throughput went."""
     worst: dict[int, float] = {}
     for placed in shopper.orders:
         row = cluster.store.ledger.get(transfer_id(CONNECTION, SHOP, placed.order_id))
         if placed.paid_at is not None and row is not None:
             bucket = int((placed.paid_at - cluster.faults_from).total_seconds() // 10) * 10
             worst[bucket] = max(worst.get(bucket, 0.0), (row.created_at - placed.paid_at).total_seconds())
+    done: dict[int, int] = {}
+    attempts: list[int] = []
+    for row in cluster.store.ledger.list(state="transferred", limit=1_000_000):
+        attempts.append(row.attempts)
+        if row.transferred_at is not None:
+            bucket = int((row.transferred_at - cluster.faults_from).total_seconds() // 10) * 10
+            done[bucket] = done.get(bucket, 0) + 1
+    attempts.sort()
     restart = cluster.temporal_restart_at
     return {
+        # Throughput over time: how many orders were transferred in each 10 s of the run.
+        "transferred_by_10s": {str(bucket): count for bucket, count in sorted(done.items())},
+        "attempts_p50_p95_max": [attempts[len(attempts) // 2], attempts[int(0.95 * (len(attempts) - 1))],
+                                 attempts[-1]] if attempts else None,  # fmt: skip
         "temporal_restart_at_s": round((restart - cluster.faults_from).total_seconds()) if restart else None,
         "ledger_lag_max_by_10s": {str(bucket): round(lag, 1) for bucket, lag in sorted(worst.items())},
     }
@@ -345,7 +374,9 @@ async def drive(args: argparse.Namespace, plan: Profile, cluster: Cluster) -> di
         **ledger_figures(cluster.store, shopper, plan.poll_interval),
         **lag_timeline(cluster, shopper),
         **document_figures(references, cluster.store),
-        "drain_seconds": drain,
+        "backlog_at_fault_stop": drain.backlog,
+        "drain_seconds": drain.seconds,
+        "drain_90_percent_s": drain.ninety_percent_seconds,
         "poll_interval_s": plan.poll_interval,
         "lease_s": args.lease_seconds or OrderRules.model_fields["lease_seconds"].default,
         "faults_fired": fired,

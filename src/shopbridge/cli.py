@@ -130,7 +130,7 @@ def connections_apply(file: Annotated[Path, typer.Argument(exists=True, dir_okay
     finally:
         store.close()
     console.print(f"connection [bold]{record.name}[/bold]: {record.shop_system} → {record.erp_system}")
-    _sync_schedules()
+    console.print("running workers poll it from their next tick (within a second)")
 
 
 @connections_app.command("disable")
@@ -154,33 +154,6 @@ def _set_enabled(name: str, enabled: bool) -> None:
         except LookupError as exc:
             raise _fail(exc) from exc
     console.print(f"connection [bold]{name}[/bold] {'enabled' if enabled else 'disabled'}")
-    _sync_schedules()
-
-
-def _sync_schedules() -> None:
-    """Bring poll schedules in step now when a Temporal server is configured; a running
-    `shopbridge up` (embedded server) does it itself within schedule_reconcile_seconds."""
-    settings = Settings()
-    if not settings.temporal_address:
-        console.print(f"a running engine updates its poll schedules within {settings.schedule_reconcile_seconds:g} s")
-        return
-
-    async def reconcile() -> None:
-        from temporalio.client import Client
-
-        from shopbridge.engine.schedules import ScheduleKeeper
-        from shopbridge.store import Store
-
-        client = await asyncio.wait_for(Client.connect(settings.temporal_address or ""), timeout=5)
-        with Store.open(settings) as store:
-            await ScheduleKeeper(client, store, settings.task_queue).reconcile()
-
-    try:
-        asyncio.run(reconcile())
-        console.print("poll schedules updated")
-    except Exception as exc:  # the engine reconciles later; the connection itself is stored
-        console.print(f"[yellow]poll schedules not updated now ({exc}); a running engine will[/yellow]")
-    _leave(0)  # Temporal's runtime threads must not see the interpreter finalise
 
 
 @connections_app.command("list")

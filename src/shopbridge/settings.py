@@ -18,8 +18,6 @@ class Settings(BaseSettings):
     task_queue: str = "shopbridge"
     web_host: str = "127.0.0.1"
     web_port: int = 8000
-    # How often a running worker brings poll schedules in step with the stored connections.
-    schedule_reconcile_seconds: float = 15.0
 
     def resolved_database_url(self) -> str:
         """The configured URL, or a SQLite file in the data directory."""

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from shopbridge.connectors.base import DocumentKind, DocumentRef, DocumentSink
+from shopbridge.connectors.calls import READ_REPEAT_MAX_WAIT_SECONDS, READ_REPEATS
 from shopbridge.errors import ConfigError, DataError, TransientError
 from shopbridge.model import Address, Customer, Money, Order, OrderLine, OrderLineKind, round_cents
 from shopbridge.sandbox import catalog
@@ -228,18 +229,26 @@ async def foreign_customer_without_vat_pays_no_vat(sink: SinkHarness) -> None:
 
 
 async def rate_limit_is_transient_with_retry_after(sink: SinkHarness) -> None:
-    sink.faults.add(FaultRule(kind="status", status=429, retry_after=3, times=1))
+    # A Retry-After longer than a read's own short repeats allow is left to the engine's retry.
+    wait = READ_REPEAT_MAX_WAIT_SECONDS + 1
+    sink.faults.add(FaultRule(kind="status", status=429, retry_after=wait, times=1))
     with pytest.raises(TransientError) as caught:
         await first_document(sink.connector, reference_for("5001"))
-    assert caught.value.retry_after == 3
+    assert caught.value.retry_after == wait
     assert await first_document(sink.connector, reference_for("5001")) is None
 
 
 async def server_error_is_transient(sink: SinkHarness) -> None:
-    sink.faults.add(FaultRule(kind="status", status=503, times=1))
+    sink.faults.add(FaultRule(kind="status", status=503, times=READ_REPEATS + 1))
     with pytest.raises(TransientError):
         await sink.connector.check()
     await sink.connector.check()
+
+
+async def a_passing_failure_of_a_read_is_absorbed(sink: SinkHarness) -> None:
+    sink.faults.add(FaultRule(kind="status", status=503, times=1))
+    await sink.connector.check()
+    assert sink.faults.fired == 1
 
 
 async def answer_lost_after_commit_is_transient_and_the_document_exists(sink: SinkHarness) -> None:
@@ -276,6 +285,7 @@ CONTRACT: tuple[Callable[[SinkHarness], Awaitable[None]], ...] = (
     foreign_customer_without_vat_pays_no_vat,
     rate_limit_is_transient_with_retry_after,
     server_error_is_transient,
+    a_passing_failure_of_a_read_is_absorbed,
     answer_lost_after_commit_is_transient_and_the_document_exists,
     unknown_product_is_a_data_error_and_writes_nothing,
 )

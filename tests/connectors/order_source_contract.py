@@ -15,6 +15,7 @@ from typing import Protocol
 import pytest
 
 from shopbridge.connectors.base import OrderSource, OrderSummary
+from shopbridge.connectors.calls import READ_REPEATS
 from shopbridge.errors import ConfigError, DataError, TransientError
 from shopbridge.model import Order
 from shopbridge.sandbox.faults import FaultPlan, FaultRule
@@ -159,22 +160,38 @@ async def check_rate_limit_is_transient_with_retry_after(
     await collect(case.source, since, until)  # the rule is spent: the next call goes through
 
 
+# A read is sent again READ_REPEATS times before its failure reaches the flow: a lasting fault.
+LASTING = READ_REPEATS + 1
+
+
 async def check_unavailable_is_transient(case: OrderSourceCase, order_id: str) -> None:
-    case.emulator.faults.add(FaultRule("status", method="GET", path=case.emulator.order_path, times=1, status=503))
+    case.emulator.faults.add(FaultRule("status", method="GET", path=case.emulator.order_path, times=LASTING,
+                                       status=503))  # fmt: skip
+    fired = case.emulator.faults.fired
     with pytest.raises(TransientError) as caught:
         await case.source.get_order(order_id)
     assert caught.value.status == 503
+    assert case.emulator.faults.fired - fired == LASTING
+
+
+async def check_a_passing_failure_of_a_read_is_absorbed(case: OrderSourceCase, order_id: str) -> None:
+    fired = case.emulator.faults.fired
+    case.emulator.faults.add(FaultRule("status", method="GET", path=case.emulator.order_path, times=1, status=503))
+    assert (await case.source.get_order(order_id)).id == order_id
+    assert case.emulator.faults.fired - fired == 1
 
 
 async def check_gateway_timeout_is_transient(case: OrderSourceCase, since: datetime, until: datetime) -> None:
-    case.emulator.faults.add(FaultRule("timeout", method="GET", path=case.emulator.list_path, times=1, seconds=0))
+    case.emulator.faults.add(FaultRule("timeout", method="GET", path=case.emulator.list_path, times=LASTING,
+                                       seconds=0))  # fmt: skip
     with pytest.raises(TransientError):
         await collect(case.source, since, until)
 
 
 async def check_dropped_connection_is_transient(case: OrderSourceCase, order_id: str) -> None:
     """Needs real HTTP: the emulator cuts the connection in the middle of the response body."""
-    case.emulator.faults.add(FaultRule("drop_after_commit", method="GET", path=case.emulator.order_path, times=1))
+    case.emulator.faults.add(FaultRule("drop_after_commit", method="GET", path=case.emulator.order_path,
+                                       times=LASTING))  # fmt: skip
     with pytest.raises(TransientError):
         await case.source.get_order(order_id)
 

@@ -77,6 +77,11 @@ class OrderSourceContract:
     async def test_unavailable_shop_is_transient(self, case: contract.OrderSourceCase, some_order_id: str) -> None:
         await contract.check_unavailable_is_transient(case, some_order_id)
 
+    async def test_a_passing_failure_of_a_read_is_absorbed(
+        self, case: contract.OrderSourceCase, some_order_id: str
+    ) -> None:
+        await contract.check_a_passing_failure_of_a_read_is_absorbed(case, some_order_id)
+
     async def test_gateway_timeout_is_transient(self, case: contract.OrderSourceCase) -> None:
         await contract.check_gateway_timeout_is_transient(case, *minutes(MORNING, -1, 120))
 

@@ -1,18 +1,24 @@
-"""Per-purpose call counts, rate windows and the process-local budget."""
+"""Per-purpose call counts, rate windows, the process-local budget and reads sent again."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 
+import pytest
+
+from shopbridge.connectors import calls
 from shopbridge.connectors.calls import (
+    READ_REPEATS,
     CallGate,
     LocalRateBudget,
     RateWindow,
     account_key,
     effective_windows,
     ordered_windows,
+    repeating_reads,
 )
+from shopbridge.errors import DataError, TransientError
 
 FIVE_A_SECOND = RateWindow(requests=5, seconds=1)
 DAILY = RateWindow(requests=50_000, seconds=86_400)
@@ -102,3 +108,93 @@ async def test_routine_calls_alone_have_the_whole_window() -> None:
     started = time.monotonic()
     await asyncio.gather(*(budget.acquire("account", (window,)) for _ in range(10)))
     assert time.monotonic() - started < window.seconds
+
+
+class Flaky:
+    """An attempt that raises the given errors in turn, then answers 'ok'."""
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors = list(errors)
+        self.calls = 0
+
+    async def __call__(self) -> str:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return "ok"
+
+
+def unavailable(retry_after: float | None = None) -> TransientError:
+    return TransientError("503", "shop", "get_order", 503, retry_after=retry_after)
+
+
+async def test_a_read_that_fails_in_passing_is_sent_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(calls, "READ_REPEAT_PAUSE_SECONDS", 0.01)
+    attempt = Flaky(unavailable(), unavailable())
+    assert await repeating_reads(attempt, repeatable=True) == "ok"
+    assert attempt.calls == 3
+
+
+async def test_a_lasting_failure_of_a_read_reaches_the_caller_after_its_repeats(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(calls, "READ_REPEAT_PAUSE_SECONDS", 0.01)
+    attempt = Flaky(*(unavailable() for _ in range(READ_REPEATS + 1)))
+    with pytest.raises(TransientError):
+        await repeating_reads(attempt, repeatable=True)
+    assert attempt.calls == READ_REPEATS + 1
+
+
+async def test_a_write_is_never_sent_again() -> None:
+    attempt = Flaky(unavailable())
+    with pytest.raises(TransientError):
+        await repeating_reads(attempt, repeatable=False)
+    assert attempt.calls == 1
+
+
+async def test_only_transient_failures_are_repeated() -> None:
+    attempt = Flaky(DataError("no such order", "shop", "get_order", 404))
+    with pytest.raises(DataError):
+        await repeating_reads(attempt, repeatable=True)
+    assert attempt.calls == 1
+
+
+async def test_a_long_retry_after_is_left_to_the_engine() -> None:
+    attempt = Flaky(unavailable(retry_after=calls.READ_REPEAT_MAX_WAIT_SECONDS + 1))
+    started = time.monotonic()
+    with pytest.raises(TransientError):
+        await repeating_reads(attempt, repeatable=True)
+    assert attempt.calls == 1 and time.monotonic() - started < 1
+
+
+async def test_a_short_retry_after_is_waited_for_before_the_repeat() -> None:
+    attempt = Flaky(unavailable(retry_after=0.3))
+    started = time.monotonic()
+    assert await repeating_reads(attempt, repeatable=True) == "ok"
+    assert time.monotonic() - started >= 0.3
+
+
+async def test_a_slow_failure_such_as_a_timeout_is_not_repeated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(calls, "READ_REPEAT_MAX_WAIT_SECONDS", 0.05)
+    monkeypatch.setattr(calls, "READ_REPEAT_PAUSE_SECONDS", 0.01)  # the pause alone would allow a repeat
+
+    async def timed_out() -> str:
+        await asyncio.sleep(0.1)
+        raise unavailable()
+
+    counted = Flaky()
+
+    async def attempt() -> str:
+        await counted()
+        return await timed_out()
+
+    with pytest.raises(TransientError):
+        await repeating_reads(attempt, repeatable=True)
+    assert counted.calls == 1
+
+
+async def test_the_gate_counts_and_paces_every_repeat() -> None:
+    gate = CallGate("shop-x", (RateWindow(requests=100, seconds=1),), LocalRateBudget())
+    attempt = Flaky(unavailable(retry_after=0.01))
+    assert await gate.send("get_order", attempt, repeatable=True) == "ok"
+    assert gate.calls["get_order"] == 2

@@ -14,9 +14,10 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
 from shopbridge.connection_file import apply_connection
-from shopbridge.engine.contracts import PollInput, PollOutput, TransferOutput
+from shopbridge.engine.contracts import TransferOutput
+from shopbridge.engine.poller import TransferStarter, poll_now
 from shopbridge.engine.worker import build_worker
-from shopbridge.engine.workflows import PollOrdersWorkflow
+from shopbridge.flows.order_polling import PollResult
 from shopbridge.sandbox import hogia, prestashop
 from shopbridge.sandbox.faults import FaultRule
 from shopbridge.sandbox.server import BackgroundServer, serving
@@ -83,14 +84,8 @@ async def client(temporal_env: WorkflowEnvironment, store: Store, task_queue: st
         yield temporal_env.client
 
 
-async def poll_once(client: Client, world: HogiaWorld, task_queue: str) -> PollOutput:
-    return await client.execute_workflow(
-        PollOrdersWorkflow.run,
-        args=[PollInput(world.name), RETRY_SECONDS],
-        id=f"poll-{uuid.uuid4().hex}",
-        task_queue=task_queue,
-        result_type=PollOutput,
-    )
+async def poll_once(client: Client, world: HogiaWorld, task_queue: str, store: Store) -> PollResult:
+    return await poll_now(store, world.name, TransferStarter(client, task_queue, RETRY_SECONDS))
 
 
 async def transfer_result(client: Client, world: HogiaWorld, order_id: int) -> TransferOutput:
@@ -103,10 +98,10 @@ def paid_in_shop(world: HogiaWorld, order_id: int) -> Decimal:
 
 
 async def test_order_becomes_a_draft_invoice_with_the_shops_total(
-    world: HogiaWorld, client: Client, task_queue: str
+    store: Store, world: HogiaWorld, client: Client, task_queue: str
 ) -> None:
     order_id = prestashop.place_order(world.shop_state, lines=[("MUG-01", 1), ("TEE-L-WHI", 2)])
-    await poll_once(client, world, task_queue)
+    await poll_once(client, world, task_queue, store)
     result = await transfer_result(client, world, order_id)
     assert result.state == "transferred" and result.document_kind == "draft_invoice"
     assert world.gross(result.transfer_id) == paid_in_shop(world, order_id)
@@ -119,7 +114,7 @@ async def test_invoices_are_booked_when_the_connection_says_so(
 ) -> None:
     apply_connection(store, world.connection(book_invoices=True))
     order_id = prestashop.place_order(world.shop_state, lines=[("CAP-01", 2)])
-    await poll_once(client, world, task_queue)
+    await poll_once(client, world, task_queue, store)
     result = await transfer_result(client, world, order_id)
     assert (result.document_kind, result.document_number) == ("booked_invoice", "5001")
     assert world.documents(result.transfer_id) == [("booked_invoice", "5001")]
@@ -130,18 +125,18 @@ async def test_crash_after_the_invoice_is_written_adopts_it(
 ) -> None:
     world.erp_state.faults.add(FaultRule(kind="drop_after_commit", method="POST", path=INVOICES_PATH, times=1))
     order_id = prestashop.place_order(world.shop_state)
-    await poll_once(client, world, task_queue)
+    await poll_once(client, world, task_queue, store)
     result = await transfer_result(client, world, order_id)
     assert result.state == "transferred" and result.adopted
     assert len(world.documents(result.transfer_id)) == 1
     assert store.ledger.get(result.transfer_id).attempts >= 2
 
 
-async def test_429_and_5xx_end_in_one_invoice(world: HogiaWorld, client: Client, task_queue: str) -> None:
+async def test_429_and_5xx_end_in_one_invoice(store: Store, world: HogiaWorld, client: Client, task_queue: str) -> None:
     world.erp_state.faults.add(FaultRule(kind="status", status=429, retry_after=0.2, times=3))
     world.erp_state.faults.add(FaultRule(kind="status", status=503, method="POST", path=INVOICES_PATH, times=1))
     order_id = prestashop.place_order(world.shop_state)
-    await poll_once(client, world, task_queue)
+    await poll_once(client, world, task_queue, store)
     result = await transfer_result(client, world, order_id)
     assert result.state == "transferred"
     assert len(world.documents(result.transfer_id)) == 1
@@ -154,7 +149,7 @@ async def test_unknown_sku_is_parked_while_the_next_order_flows(
     prestashop.add_product(world.shop_state, "NOT-IN-HOGIA", "Shop-only print", Decimal("100.00"))
     poisoned = prestashop.place_order(world.shop_state, lines=[("NOT-IN-HOGIA", 1)])
     after = prestashop.place_order(world.shop_state)
-    await poll_once(client, world, task_queue)
+    await poll_once(client, world, task_queue, store)
     assert (await transfer_result(client, world, after)).state == "transferred"
     with pytest.raises(WorkflowFailureError):
         await transfer_result(client, world, poisoned)
@@ -163,12 +158,14 @@ async def test_unknown_sku_is_parked_while_the_next_order_flows(
     assert world.documents(world.transfer_id(poisoned)) == []
 
 
-async def test_customer_is_reused_across_orders(world: HogiaWorld, client: Client, task_queue: str) -> None:
+async def test_customer_is_reused_across_orders(
+    store: Store, world: HogiaWorld, client: Client, task_queue: str
+) -> None:
     hogia.add_contact(world.erp_state, "Anna", "Jensen", "Anna.Jensen@example.dk", number="77")
     first = prestashop.place_order(world.shop_state, customer_email="anna.jensen@example.dk")
     second = prestashop.place_order(world.shop_state, customer_email="anna.jensen@example.dk")
     third = prestashop.place_order(world.shop_state, customer_email="lars.nielsen@example.dk")
-    await poll_once(client, world, task_queue)
+    await poll_once(client, world, task_queue, store)
     for order_id in (first, second, third):
         assert (await transfer_result(client, world, order_id)).state == "transferred"
     assert len(world.erp_state.contacts) == 2

@@ -15,9 +15,10 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
 from shopbridge.connection_file import apply_connection
-from shopbridge.engine.contracts import PollInput, PollOutput, TransferOutput
+from shopbridge.engine.contracts import TransferOutput
+from shopbridge.engine.poller import TransferStarter, poll_now
 from shopbridge.engine.worker import build_worker
-from shopbridge.engine.workflows import PollOrdersWorkflow
+from shopbridge.flows.order_polling import PollResult
 from shopbridge.sandbox import mamut, prestashop
 from shopbridge.sandbox.server import BackgroundServer, serving
 from shopbridge.store import Store
@@ -71,11 +72,8 @@ async def client(temporal_env: WorkflowEnvironment, store: Store, task_queue: st
         yield temporal_env.client
 
 
-async def poll_once(client: Client, world: MamutWorld, task_queue: str) -> PollOutput:
-    return await client.execute_workflow(
-        PollOrdersWorkflow.run, args=[PollInput(world.name), RETRY_SECONDS], id=f"poll-{uuid.uuid4().hex}",
-        task_queue=task_queue, result_type=PollOutput,
-    )  # fmt: skip
+async def poll_once(client: Client, world: MamutWorld, task_queue: str, store: Store) -> PollResult:
+    return await poll_now(store, world.name, TransferStarter(client, task_queue, RETRY_SECONDS))
 
 
 async def transfer_result(client: Client, world: MamutWorld, order_id: int) -> TransferOutput:
@@ -93,12 +91,12 @@ def total_in_mamut(world: MamutWorld, order: mamut.MamutOrder) -> Decimal:
 
 
 async def test_order_reaches_mamut_once_as_an_unprocessed_order(
-    world: MamutWorld, client: Client, task_queue: str
+    store: Store, world: MamutWorld, client: Client, task_queue: str
 ) -> None:
     world.side.runner.start()
     world.side.agent_process()
     order_id = prestashop.place_order(world.shop_state, lines=[("MUG-01", 1), ("TEE-L-WHI", 2)])
-    await poll_once(client, world, task_queue)
+    await poll_once(client, world, task_queue, store)
     result = await transfer_result(client, world, order_id)
     (placed,) = world.mamut_orders(order_id)
     assert result.state == "transferred" and result.document_kind == "order"
@@ -129,7 +127,7 @@ async def test_agent_killed_mid_import_and_restarted_imports_once(
 ) -> None:
     agent = world.side.agent_process()
     order_id = prestashop.place_order(world.shop_state, customer_email=known_buyer(world))
-    await poll_once(client, world, task_queue)
+    await poll_once(client, world, task_queue, store)
     await eventually(lambda: len(files_in(world, "import")) == 1)  # written, Mamut not yet running
     agent.kill()
     world.side.runner.start()
@@ -141,11 +139,11 @@ async def test_agent_killed_mid_import_and_restarted_imports_once(
 
 
 async def test_shopbridge_unreachable_the_agent_buffers_and_delivers_later(
-    world: MamutWorld, client: Client, task_queue: str
+    store: Store, world: MamutWorld, client: Client, task_queue: str
 ) -> None:
     world.side.agent_process()
     order_id = prestashop.place_order(world.shop_state, customer_email=known_buyer(world))
-    await poll_once(client, world, task_queue)
+    await poll_once(client, world, task_queue, store)
     await eventually(lambda: len(files_in(world, "import")) == 1)
     world.side.stop_web()
     world.side.runner.start()
@@ -166,7 +164,7 @@ async def test_file_mamut_rejects_parks_the_order_with_mamuts_reason(
     world.side.agent_process()
     refused = prestashop.place_order(world.shop_state, lines=[("CAP-01", 1)])
     fine = prestashop.place_order(world.shop_state, lines=[("MUG-01", 1)])
-    await poll_once(client, world, task_queue)
+    await poll_once(client, world, task_queue, store)
     with pytest.raises(WorkflowFailureError):
         await transfer_result(client, world, refused)
     assert (await transfer_result(client, world, fine)).state == "transferred"
@@ -181,7 +179,7 @@ async def test_import_whose_confirmation_was_lost_is_adopted_not_repeated(
 ) -> None:
     first = world.side.agent_process("first-agent")
     order_id = prestashop.place_order(world.shop_state, customer_email=known_buyer(world))
-    await poll_once(client, world, task_queue)
+    await poll_once(client, world, task_queue, store)
     await eventually(lambda: len(files_in(world, "import")) == 1)
     world.side.stop_web()
     world.side.runner.start()

@@ -22,10 +22,11 @@ from temporalio.testing import WorkflowEnvironment
 from shopbridge.connection_file import apply_connection
 from shopbridge.connectors.norce import NorceConnector, NorceSettings
 from shopbridge.connectors.norce.translate import OrderHint
-from shopbridge.engine.contracts import OrderRef, PollInput, PollOutput, TransferOutput
+from shopbridge.engine.contracts import OrderRef, TransferOutput
 from shopbridge.engine.control import start_transfer
+from shopbridge.engine.poller import TransferStarter, poll_now
 from shopbridge.engine.worker import build_worker
-from shopbridge.engine.workflows import PollOrdersWorkflow
+from shopbridge.flows.order_polling import PollResult
 from shopbridge.sandbox import economic, norce
 from shopbridge.sandbox.faults import FaultRule
 from shopbridge.sandbox.server import BackgroundServer, serving
@@ -89,11 +90,8 @@ def connected(world: NorceWorld, store: Store) -> NorceWorld:
     return world
 
 
-async def poll_once(client: Client, world: NorceWorld, task_queue: str) -> PollOutput:
-    return await client.execute_workflow(
-        PollOrdersWorkflow.run, args=[PollInput(world.name), RETRY_SECONDS], id=f"poll-{uuid.uuid4().hex}",
-        task_queue=task_queue, result_type=PollOutput,
-    )  # fmt: skip
+async def poll_once(client: Client, world: NorceWorld, task_queue: str, store: Store) -> PollResult:
+    return await poll_now(store, world.name, TransferStarter(client, task_queue, RETRY_SECONDS))
 
 
 async def transfer_result(client: Client, world: NorceWorld, channel: int, order_no: str) -> TransferOutput:
@@ -102,21 +100,21 @@ async def transfer_result(client: Client, world: NorceWorld, channel: int, order
 
 
 async def test_happy_path_invoice_matches_what_the_buyer_paid(
-    connected: NorceWorld, client: Client, task_queue: str
+    store: Store, connected: NorceWorld, client: Client, task_queue: str
 ) -> None:
     order_no = norce.place_order(connected.shop_state, DK, lines=[("MUG-01", 1), ("TEE-L-WHI", 2)])
-    await poll_once(client, connected, task_queue)
+    await poll_once(client, connected, task_queue, store)
     result = await transfer_result(client, connected, DK, order_no)
     assert result.state == "transferred" and result.document_kind == "draft_invoice"
     assert connected.gross(result.transfer_id) == connected.paid(order_no)
 
 
 async def test_one_order_per_channel_lands_under_its_own_shop(
-    connected: NorceWorld, client: Client, task_queue: str
+    store: Store, connected: NorceWorld, client: Client, task_queue: str
 ) -> None:
     danish = norce.place_order(connected.shop_state, DK, lines=[("CAP-01", 1)])
     swedish = norce.place_order(connected.shop_state, SE, lines=[("CAP-01", 1)])
-    polled = await poll_once(client, connected, task_queue)
+    polled = await poll_once(client, connected, task_queue, store)
     assert {(ref.shop, ref.order_id) for ref in polled.pending} >= {(str(DK), danish), (str(SE), swedish)}
     for channel, order_no, currency in ((DK, danish, "DKK"), (SE, swedish, "SEK")):
         result = await transfer_result(client, connected, channel, order_no)
@@ -130,19 +128,21 @@ async def test_crash_after_the_erp_write_creates_no_duplicate(
 ) -> None:
     connected.erp_state.faults.add(FaultRule(kind="drop_after_commit", method="POST", path="/invoices/drafts", times=1))
     order_no = norce.place_order(connected.shop_state, DK)
-    await poll_once(client, connected, task_queue)
+    await poll_once(client, connected, task_queue, store)
     result = await transfer_result(client, connected, DK, order_no)
     assert result.state == "transferred" and result.adopted
     assert len(connected.documents(result.transfer_id)) == 1
     assert store.ledger.get(result.transfer_id).attempts >= 2
 
 
-async def test_shop_side_faults_end_in_one_transfer(connected: NorceWorld, client: Client, task_queue: str) -> None:
+async def test_shop_side_faults_end_in_one_transfer(
+    store: Store, connected: NorceWorld, client: Client, task_queue: str
+) -> None:
     faults = connected.shop_state.faults
     faults.add(FaultRule(kind="status", status=429, retry_after=0.2, method="GET", path=ORDERS_PATH, times=2))
     faults.add(FaultRule(kind="status", status=503, method="POST", path="/identity/", times=1))
     order_no = norce.place_order(connected.shop_state, SE)
-    await poll_once(client, connected, task_queue)
+    await poll_once(client, connected, task_queue, store)
     result = await transfer_result(client, connected, SE, order_no)
     assert result.state == "transferred"
     assert len(connected.documents(result.transfer_id)) == 1
@@ -155,11 +155,11 @@ async def test_order_is_transferred_once_its_status_changes_between_polls(
     apply_connection(store, world.connection(trigger_statuses=["2"]))
     waiting = norce.place_order(world.shop_state, DK, status=norce.Status.CREATED)
     passed_through = norce.place_order(world.shop_state, DK, status=norce.Status.CREATED)
-    assert (await poll_once(client, world, task_queue)).pending == []
+    assert (await poll_once(client, world, task_queue, store)).pending == []
     norce.set_order_status(world.shop_state, waiting, norce.Status.CONFIRMED)
     # Confirmed and delivered between two polls: delivery implies the order was confirmed.
     norce.set_order_status(world.shop_state, passed_through, norce.Status.DELIVERED)
-    await poll_once(client, world, task_queue)
+    await poll_once(client, world, task_queue, store)
     for order_no in (waiting, passed_through):
         assert (await transfer_result(client, world, DK, order_no)).state == "transferred"
 
@@ -172,7 +172,7 @@ async def test_hostile_order_is_parked_while_the_next_flows(
     assert order is not None
     order.extra["Buyer"] = {"EmailAddress": "not-an-email\u0000<script>", "FirstName": "x" * 10_000}
     after = norce.place_order(connected.shop_state, DK)
-    await poll_once(client, connected, task_queue)
+    await poll_once(client, connected, task_queue, store)
     assert (await transfer_result(client, connected, DK, after)).state == "transferred"
     with pytest.raises(WorkflowFailureError):
         await transfer_result(client, connected, DK, hostile)
@@ -182,7 +182,7 @@ async def test_hostile_order_is_parked_while_the_next_flows(
 
 
 async def test_push_and_poll_racing_for_one_order_write_one_document(
-    connected: NorceWorld, client: Client, task_queue: str
+    store: Store, connected: NorceWorld, client: Client, task_queue: str
 ) -> None:
     hints: list[OrderHint] = []
     source = NorceConnector(NorceSettings.model_validate(connected.connection()["shop"]))
@@ -197,23 +197,23 @@ async def test_push_and_poll_racing_for_one_order_write_one_document(
         assert await norce.push_order(connected.shop_state, order_no)
     (hint,) = hints
     pushed = start_transfer(client, OrderRef(connected.name, hint.shop, hint.order_id), task_queue, RETRY_SECONDS)
-    await asyncio.gather(pushed, poll_once(client, connected, task_queue))
+    await asyncio.gather(pushed, poll_once(client, connected, task_queue, store))
     result = await transfer_result(client, connected, SE, order_no)
-    await poll_once(client, connected, task_queue)
+    await poll_once(client, connected, task_queue, store)
     assert result.state == "transferred"
     assert len(connected.documents(result.transfer_id)) == 1
     await source.aclose()
 
 
 async def test_order_reaching_the_query_api_late_is_caught_by_the_overlap(
-    connected: NorceWorld, client: Client, task_queue: str
+    store: Store, connected: NorceWorld, client: Client, task_queue: str
 ) -> None:
     late = norce.place_order(connected.shop_state, DK)
     norce.arrive_late(connected.shop_state, late, timedelta(hours=1))
     on_time = norce.place_order(connected.shop_state, DK)
-    first = await poll_once(client, connected, task_queue)
+    first = await poll_once(client, connected, task_queue, store)
     assert [ref.order_id for ref in first.pending] == [on_time]
     await transfer_result(client, connected, DK, on_time)
     norce.arrive_late(connected.shop_state, late, timedelta(0))
-    await poll_once(client, connected, task_queue)
+    await poll_once(client, connected, task_queue, store)
     assert (await transfer_result(client, connected, DK, late)).state == "transferred"

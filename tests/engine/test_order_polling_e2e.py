@@ -1,25 +1,24 @@
-"""Polling rounds through the real Temporal dev server: bounded rounds that continue where they
-stopped, and rounds that fail fast instead of backing off for minutes."""
+"""Polling rounds end to end: bounded rounds that continue where they stopped, rounds that fail
+fast instead of backing off for minutes, and a worker's poller that starts the transfers."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
 
 import pytest
-from temporalio.client import Client, WorkflowFailureError
+from temporalio.client import Client
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from shopbridge.connection_file import apply_connection
-from shopbridge.engine.contracts import PollInput, PollOutput, TransferOutput
-from shopbridge.engine.control import ensure_poll_schedule, poll_schedule_id
+from shopbridge.connectors.calls import READ_REPEATS
+from shopbridge.engine.contracts import TransferOutput
+from shopbridge.engine.poller import TransferStarter, poll_now
 from shopbridge.engine.worker import build_worker
-from shopbridge.engine.workflows import POLL_ATTEMPTS, PollOrdersWorkflow
-from shopbridge.flows.order_polling import PollLimits
+from shopbridge.errors import TransientError
+from shopbridge.flows.order_polling import PollLimits, PollResult
 from shopbridge.sandbox import prestashop
 from shopbridge.sandbox.faults import FaultRule
 from shopbridge.store import Store
@@ -33,59 +32,56 @@ ONE_PAGE_ROUNDS = PollLimits(max_pages=1, first_pause_seconds=0.01, max_pause_se
 async def client(
     temporal_env: WorkflowEnvironment, store: Store, world: World, task_queue: str
 ) -> AsyncIterator[Client]:
-    settings = world.connection()
+    settings = world.connection(poll_interval_seconds=1)
     settings["shop"]["page_size"] = 2
     apply_connection(store, settings)
-    async with build_worker(temporal_env.client, store, task_queue, poll_limits=ONE_PAGE_ROUNDS):
+    async with build_worker(temporal_env.client, store, task_queue):
         yield temporal_env.client
 
 
-async def poll(client: Client, world: World, task_queue: str) -> PollOutput:
-    return await client.execute_workflow(
-        PollOrdersWorkflow.run,
-        args=[PollInput(world.name), RETRY_SECONDS],
-        id=f"poll-{uuid.uuid4().hex}",
-        task_queue=task_queue,
-        result_type=PollOutput,
-    )
+async def poll(client: Client, world: World, task_queue: str, store: Store) -> PollResult:
+    starter = TransferStarter(client, task_queue, RETRY_SECONDS)
+    return await poll_now(store, world.name, starter, limits=ONE_PAGE_ROUNDS)
+
+
+async def transferred(client: Client, world: World, order_id: int) -> None:
+    handle = client.get_workflow_handle(world.transfer_id(order_id), result_type=TransferOutput)
+    for _ in range(100):
+        try:
+            assert (await handle.result()).state == "transferred"
+            return
+        except RPCError:  # not started yet: the round is on its way
+            await asyncio.sleep(0.2)
+    pytest.fail(f"order {order_id} was never transferred")
 
 
 async def test_a_round_cut_at_its_bound_continues_until_every_order_is_admitted(
     world: World, store: Store, client: Client, task_queue: str
 ) -> None:
     placed = [prestashop.place_order(world.shop_state) for _ in range(5)]
-    last = await poll(client, world, task_queue)
-    assert last.resume_from == ""
+    last = await poll(client, world, task_queue, store)
+    assert last.resume_from is None
     for order_id in placed:
-        handle = client.get_workflow_handle(world.transfer_id(order_id), result_type=TransferOutput)
-        assert (await handle.result()).state == "transferred"
+        await transferred(client, world, order_id)
 
 
-async def test_a_round_that_keeps_failing_ends_in_seconds(world: World, client: Client, task_queue: str) -> None:
+async def test_a_round_that_keeps_failing_ends_in_seconds(
+    world: World, store: Store, client: Client, task_queue: str
+) -> None:
     prestashop.place_order(world.shop_state)
     world.shop_state.faults.add(FaultRule(kind="status", status=503, path="/api/orders"))
     started = time.monotonic()
-    with pytest.raises(WorkflowFailureError):
-        await poll(client, world, task_queue)
+    with pytest.raises(TransientError):
+        await poll(client, world, task_queue, store)
     assert time.monotonic() - started < 20
-    reads_per_attempt = ONE_PAGE_ROUNDS.page_retries + 1
-    assert world.shop_state.faults.fired == POLL_ATTEMPTS * reads_per_attempt
+    # Each page read is sent again READ_REPEATS times before the round pauses and reads it again.
+    assert world.shop_state.faults.fired == (ONE_PAGE_ROUNDS.page_retries + 1) * (READ_REPEATS + 1)
 
 
-async def test_scheduled_rounds_run_on_the_poll_queue_and_start_transfers(
-    world: World, client: Client, task_queue: str
+async def test_a_workers_poller_admits_and_starts_transfers_on_its_own(
+    world: World, store: Store, temporal_env: WorkflowEnvironment, task_queue: str
 ) -> None:
     order_id = prestashop.place_order(world.shop_state)
-    await ensure_poll_schedule(client, world.name, task_queue, timedelta(seconds=1))
-    try:
-        handle = client.get_workflow_handle(world.transfer_id(order_id), result_type=TransferOutput)
-        for _ in range(100):
-            try:
-                assert (await handle.result()).state == "transferred"
-                break
-            except RPCError:  # not started yet: the first round is on its way
-                await asyncio.sleep(0.2)
-        else:
-            pytest.fail("no scheduled round started the transfer")
-    finally:
-        await client.get_schedule_handle(poll_schedule_id(world.name)).delete()
+    apply_connection(store, world.connection(poll_interval_seconds=1))
+    async with build_worker(temporal_env.client, store, task_queue, poll=True):
+        await transferred(temporal_env.client, world, order_id)

@@ -16,9 +16,11 @@ from temporalio.client import Client, WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
 from shopbridge.connection_file import apply_connection
-from shopbridge.engine.contracts import PollInput, PollOutput, TransferOutput
+from shopbridge.engine.contracts import TransferOutput
+from shopbridge.engine.poller import TransferStarter, poll_now
 from shopbridge.engine.worker import build_worker
-from shopbridge.engine.workflows import PollOrdersWorkflow
+from shopbridge.errors import TransientError
+from shopbridge.flows.order_polling import PollResult
 from shopbridge.sandbox import economic, starweb
 from shopbridge.sandbox.faults import FaultRule
 from shopbridge.sandbox.server import BackgroundServer, serving
@@ -76,11 +78,8 @@ async def client(temporal_env: WorkflowEnvironment, store: Store, task_queue: st
         yield temporal_env.client
 
 
-async def poll_once(client: Client, world: StarwebWorld, task_queue: str) -> PollOutput:
-    return await client.execute_workflow(
-        PollOrdersWorkflow.run, args=[PollInput(world.name), RETRY_SECONDS], id=f"poll-{uuid.uuid4().hex}",
-        task_queue=task_queue, result_type=PollOutput,
-    )  # fmt: skip
+async def poll_once(client: Client, world: StarwebWorld, task_queue: str, store: Store) -> PollResult:
+    return await poll_now(store, world.name, TransferStarter(client, task_queue, RETRY_SECONDS))
 
 
 async def transfer_result(client: Client, world: StarwebWorld, order_id: int) -> TransferOutput:
@@ -98,9 +97,11 @@ def to_pay_in_shop(world: StarwebWorld, order_id: int) -> Decimal:
     return net + vat
 
 
-async def test_happy_path_invoice_matches_the_shops_total(world: StarwebWorld, client: Client, task_queue: str) -> None:
+async def test_happy_path_invoice_matches_the_shops_total(
+    store: Store, world: StarwebWorld, client: Client, task_queue: str
+) -> None:
     order_id = starweb.place_order(world.shop_state, lines=[("MUG-01", 1), ("TEE-L-WHI", 2)])
-    await poll_once(client, world, task_queue)
+    await poll_once(client, world, task_queue, store)
     result = await transfer_result(client, world, order_id)
     assert result.state == "transferred" and result.document_kind == "draft_invoice"
     assert gross_of(world, order_id) == to_pay_in_shop(world, order_id)
@@ -111,46 +112,48 @@ async def test_crash_after_the_erp_write_creates_no_duplicate(
 ) -> None:
     world.erp_state.faults.add(FaultRule(kind="drop_after_commit", method="POST", path="/invoices/drafts", times=1))
     order_id = starweb.place_order(world.shop_state)
-    await poll_once(client, world, task_queue)
+    await poll_once(client, world, task_queue, store)
     result = await transfer_result(client, world, order_id)
     assert result.state == "transferred" and result.adopted
     assert len(world.documents(order_id)) == 1
     assert store.ledger.get(result.transfer_id).attempts >= 2
 
 
-async def test_shop_side_faults_end_in_one_transfer(world: StarwebWorld, client: Client, task_queue: str) -> None:
+async def test_shop_side_faults_end_in_one_transfer(
+    store: Store, world: StarwebWorld, client: Client, task_queue: str
+) -> None:
     world.shop_state.faults.add(FaultRule(kind="status", status=503, path="/api/v2/orders/", times=1))
     world.shop_state.faults.add(FaultRule(kind="status", status=429, retry_after=0.2, path="/api/v2/orders", times=1))
     world.shop_state.faults.add(FaultRule(kind="drop_after_commit", method="GET", path="/api/v2/orders/", times=1))
     order_id = starweb.place_order(world.shop_state)
-    await poll_or_retry(client, world, task_queue)
+    await poll_or_retry(client, world, task_queue, store)
     result = await transfer_result(client, world, order_id)
     assert result.state == "transferred" and len(world.documents(order_id)) == 1
     assert world.shop_state.faults.fired == 3
 
 
-async def poll_or_retry(client: Client, world: StarwebWorld, task_queue: str) -> PollOutput:
+async def poll_or_retry(client: Client, world: StarwebWorld, task_queue: str, store: Store) -> PollResult:
     """A poll round may end on a transient shop fault; the next round goes on (LESSONS: bounded rounds)."""
     for _ in range(3):
         try:
-            return await poll_once(client, world, task_queue)
-        except WorkflowFailureError:
+            return await poll_once(client, world, task_queue, store)
+        except TransientError:
             continue
-    return await poll_once(client, world, task_queue)
+    return await poll_once(client, world, task_queue, store)
 
 
 async def test_an_order_whose_status_changes_between_polls_is_held_then_transferred(
-    world: StarwebWorld, client: Client, task_queue: str
+    store: Store, world: StarwebWorld, client: Client, task_queue: str
 ) -> None:
     order_id = starweb.place_order(world.shop_state, status=starweb.STATUS_AWAITING_PAYMENT)
-    polled = await poll_once(client, world, task_queue)
+    polled = await poll_once(client, world, task_queue, store)
     assert str(order_id) not in [ref.order_id for ref in polled.pending]
     assert world.documents(order_id) == []
     starweb.set_order_status(world.shop_state, order_id, starweb.STATUS_PICKING)
-    await poll_once(client, world, task_queue)
+    await poll_once(client, world, task_queue, store)
     assert (await transfer_result(client, world, order_id)).state == "transferred"
     starweb.set_order_status(world.shop_state, order_id, starweb.STATUS_COMPLETED)
-    await poll_once(client, world, task_queue)
+    await poll_once(client, world, task_queue, store)
     assert len(world.documents(order_id)) == 1
 
 
@@ -163,7 +166,7 @@ async def test_a_hostile_order_is_parked_while_the_next_flows(
     timeless = starweb.place_order(world.shop_state)
     world.shop_state.orders[timeless]["wireOverrides"] = {"modifiedAt": "0000-00-00 00:00:00"}
     after = starweb.place_order(world.shop_state)
-    await poll_once(client, world, task_queue)
+    await poll_once(client, world, task_queue, store)
     assert (await transfer_result(client, world, after)).state == "transferred"
     for order_id, reason in ((hostile, "quantity"), (timeless, "modifiedAt")):
         with pytest.raises(WorkflowFailureError):
@@ -183,8 +186,8 @@ async def test_webhook_and_poll_racing_for_one_order_write_one_document(
     web = create_app(store, client, task_queue)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://shopbridge") as http:
         webhook = http.post(f"/webhooks/{world.name}/{secret}/orders", json=event)
-        response, _ = await asyncio.gather(webhook, poll_once(client, world, task_queue))
+        response, _ = await asyncio.gather(webhook, poll_once(client, world, task_queue, store))
     assert response.status_code == 202
     result = await transfer_result(client, world, order_id)
-    await poll_once(client, world, task_queue)
+    await poll_once(client, world, task_queue, store)
     assert result.state == "transferred" and len(world.documents(order_id)) == 1

@@ -24,7 +24,7 @@ from shopbridge.store.tables import Base
 EXPECTED_TABLES = {
     "tenants", "connections", "bindings", "cursors", "order_transfers", "events", "creation_claims", "api_tokens"
 }
-EXPECTED_TABLES |= {"agent_tokens", "agent_jobs", "agent_exports"}
+EXPECTED_TABLES |= {"agent_tokens", "agent_jobs", "agent_exports", "poll_turns"}
 
 
 def _table_names(url: str) -> set[str]:

@@ -7,12 +7,16 @@ import hashlib
 import math
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from shopbridge.errors import TransientError
+
+T = TypeVar("T")
 
 
 class RateWindow(BaseModel):
@@ -158,8 +162,36 @@ class LocalRateBudget:
         return wait
 
 
+# A read that fails transiently (5xx, 429, a timeout) is sent again this many times, short pauses
+# apart, inside the same attempt. With one call in ten failing, an order's half-dozen reads failed
+# its attempt about every other time and sent it into the engine's growing back-off: under faults
+# the backlog hardly moved. Writes are never repeated here; their outcome decides what comes next.
+READ_REPEATS = 2
+READ_REPEAT_PAUSE_SECONDS = 0.5
+# A Retry-After longer than this, or a failure that took longer (a timeout), is left to the engine.
+READ_REPEAT_MAX_WAIT_SECONDS = 5.0
+
+
+async def repeating_reads(attempt: Callable[[], Awaitable[T]], *, repeatable: bool) -> T:
+    """`attempt()`, sent again up to READ_REPEATS times, short pauses apart, when it is
+    repeatable (a read) and failed transiently and fast."""
+    repeats = READ_REPEATS if repeatable else 0
+    for repeat in range(repeats + 1):
+        began = time.monotonic()
+        try:
+            return await attempt()
+        except TransientError as exc:
+            pause = exc.retry_after or READ_REPEAT_PAUSE_SECONDS * 2**repeat
+            slow = time.monotonic() - began > READ_REPEAT_MAX_WAIT_SECONDS
+            if repeat == repeats or slow or pause > READ_REPEAT_MAX_WAIT_SECONDS:
+                raise
+            await asyncio.sleep(pause)
+    raise AssertionError("unreachable: the last repeat returns or raises")
+
+
 class CallGate:
-    """What a client's single send method passes through: count the purpose, wait for the budget."""
+    """What a client's single send method passes through: count the purpose, wait for the budget,
+    and send a failed read again."""
 
     def __init__(self, account: str, windows: tuple[RateWindow, ...], budget: RateBudget | None = None) -> None:
         self.account = account
@@ -171,6 +203,16 @@ class CallGate:
         self.calls[purpose] += 1
         if self.budget is not None and self.windows:
             await self.budget.acquire(self.account, self.windows, urgent=_urgent.get())
+
+    async def send(self, purpose: str, attempt: Callable[[], Awaitable[T]], *, repeatable: bool) -> T:
+        """Run one call through the gate (`attempt` raises ShopBridge errors); a repeatable one
+        (a read) is sent again as `repeating_reads` says, through the gate each time."""
+
+        async def entered() -> T:
+            await self.enter(purpose)
+            return await attempt()
+
+        return await repeating_reads(entered, repeatable=repeatable)
 
     async def refused(self, retry_after: float | None) -> None:
         """A 429 from the remote: every caller of this account holds back for Retry-After."""

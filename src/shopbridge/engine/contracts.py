@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass
@@ -27,24 +27,3 @@ class TransferOutput:
     reason: str = ""
     adopted: bool = False
     check_after_seconds: float = 0.0
-
-
-@dataclass
-class PollInput:
-    connection: str
-    # ISO time a round cut short by its bound continues from ('' = the cursor minus the overlap).
-    resume_from: str = ""
-
-
-@dataclass
-class PollOutput:
-    seen: int = 0
-    pending: list[OrderRef] = field(default_factory=list)
-    # Set when the round stopped at its bound: the next round resumes here.
-    resume_from: str = ""
-
-
-@dataclass
-class StartTransfersInput:
-    refs: list[OrderRef] = field(default_factory=list)
-    retry_seconds: float = 1.0

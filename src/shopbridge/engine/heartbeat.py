@@ -15,8 +15,6 @@ from types import TracebackType
 from temporalio import activity
 
 BEAT_SECONDS = 2.0
-# Poll rounds beat faster: their heartbeat timeout is a few seconds (engine/workflows.py).
-POLL_BEAT_SECONDS = 1.0
 
 
 class Heartbeat:

@@ -15,7 +15,6 @@ import uvicorn
 from temporalio.client import Client
 
 from shopbridge.engine.devserver import DevServer
-from shopbridge.engine.schedules import ScheduleKeeper
 from shopbridge.engine.worker import build_worker
 from shopbridge.errors import ConfigError
 from shopbridge.settings import Settings
@@ -78,15 +77,11 @@ async def run_services(
     store = Store.open(settings)
     try:
         async with temporal_client(settings) as client:
-            keeper = ScheduleKeeper(client, store, settings.task_queue)
-            await keeper.reconcile()
             async with contextlib.AsyncExitStack() as stack:
                 tasks: list[asyncio.Task[None]] = []
                 if worker:
-                    running = build_worker(client, store, settings.task_queue)
-                    await stack.enter_async_context(running)
-                    # Connections applied, disabled or resumed while we run get their schedules in step.
-                    tasks.append(asyncio.create_task(keeper.run(stop, settings.schedule_reconcile_seconds)))
+                    # The worker polls the stored connections too, taking turns with other workers.
+                    await stack.enter_async_context(build_worker(client, store, settings.task_queue, poll=True))
                 web_url = ""
                 if listener is not None:
                     server = _web_server(store, client, settings)

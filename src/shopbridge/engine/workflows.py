@@ -11,9 +11,6 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from shopbridge.engine.contracts import (
         OrderRef,
-        PollInput,
-        PollOutput,
-        StartTransfersInput,
         TransferInput,
         TransferOutput,
     )
@@ -23,9 +20,6 @@ with workflow.unsafe.imports_passed_through():
 ACTIVITY_TIMEOUT = timedelta(minutes=2)
 # Activities heartbeat every 2 s: a killed worker's attempt is retried after this, not the timeout.
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
-# A poll round's steps beat every second: a dead worker's round is taken up within a poll interval,
-# since every paid order waits on it.
-POLL_HEARTBEAT_TIMEOUT = timedelta(seconds=4)
 # A parked or failed transfer may run again under its id (operator retry, fixed config);
 # a transferred one may not.
 TRANSFER_ID_REUSE = WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
@@ -35,33 +29,6 @@ TRANSFER_ID_REUSE = WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY
 # waiting minutes after the remote recovered is a backlog that drains minutes late; a longer
 # Retry-After still wins.
 BACKOFF_CEILING = 30
-
-
-# A poll round is short-lived by design: a few quick retries, then the next round carries on.
-POLL_TIMEOUT = timedelta(minutes=2)
-START_TIMEOUT = timedelta(minutes=1)
-POLL_ATTEMPTS = 3
-POLL_MAX_INTERVAL_FACTOR = 10
-
-
-POLL_QUEUE_SUFFIX = "-polls"
-
-
-def poll_queue(task_queue: str) -> str:
-    """The task queue of poll rounds (workflow and activities): their own slots, never behind a
-    backlog of transfers. Given the poll queue itself, returns it."""
-    return task_queue if task_queue.endswith(POLL_QUEUE_SUFFIX) else task_queue + POLL_QUEUE_SUFFIX
-
-
-def poll_retry(initial_seconds: float) -> RetryPolicy:
-    """Few, short retries: a poll that fails is repeated by the next scheduled round anyway."""
-    return RetryPolicy(
-        initial_interval=timedelta(seconds=initial_seconds),
-        backoff_coefficient=2.0,
-        maximum_interval=timedelta(seconds=initial_seconds * POLL_MAX_INTERVAL_FACTOR),
-        maximum_attempts=POLL_ATTEMPTS,
-        non_retryable_error_types=NON_RETRYABLE_TYPES,
-    )
 
 
 def activity_retry(initial_seconds: float) -> RetryPolicy:
@@ -109,38 +76,6 @@ class OrderTransferWorkflow:
                 result_type=int,
             )
         return result
-
-
-@workflow.defn(name="PollOrders")
-class PollOrdersWorkflow:
-    """One polling round of a connection: admit changed orders, start a transfer for each pending
-    one; a round cut short by its bound continues as a new run from where it stopped."""
-
-    @workflow.run
-    async def run(self, request: PollInput, retry_seconds: float = 1.0) -> PollOutput:
-        polled: PollOutput = await workflow.execute_activity(
-            "poll_orders",
-            request,
-            task_queue=poll_queue(workflow.info().task_queue),
-            start_to_close_timeout=POLL_TIMEOUT,
-            heartbeat_timeout=POLL_HEARTBEAT_TIMEOUT,
-            retry_policy=poll_retry(retry_seconds),
-            result_type=PollOutput,
-        )
-        if polled.pending:
-            # One activity starts them all: no round trip through this workflow per order.
-            await workflow.execute_activity(
-                "start_transfers",
-                StartTransfersInput(polled.pending, retry_seconds),
-                task_queue=poll_queue(workflow.info().task_queue),
-                start_to_close_timeout=START_TIMEOUT,
-                heartbeat_timeout=POLL_HEARTBEAT_TIMEOUT,
-                retry_policy=poll_retry(retry_seconds),
-                result_type=int,
-            )
-        if polled.resume_from:
-            workflow.continue_as_new(args=[PollInput(request.connection, polled.resume_from), retry_seconds])
-        return polled
 
 
 def transfer_workflow_id(ref: OrderRef) -> str:

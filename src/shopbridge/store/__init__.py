@@ -11,6 +11,7 @@ from shopbridge.store.cursors import CursorRepository
 from shopbridge.store.database import Database, migrate
 from shopbridge.store.events import Event, EventLog
 from shopbridge.store.ledger import Admission, TransferClaim, TransferLedger, TransferNotFound, TransferRecord
+from shopbridge.store.poll_turns import PollTurn, PollTurns
 from shopbridge.store.secrets import SecretBox
 from shopbridge.store.tokens import TokenRecord, TokenRepository
 
@@ -25,6 +26,7 @@ class Store:
         self.cursors = CursorRepository(self.database)
         self.ledger = TransferLedger(self.database)
         self.claims = CreationClaims(self.database)
+        self.poll_turns = PollTurns(self.database)
         self.events = EventLog(self.database)
         self.tokens = TokenRepository(self.database)
         self.secrets = secrets
@@ -69,6 +71,8 @@ __all__ = [
     "CursorRepository",
     "Event",
     "EventLog",
+    "PollTurn",
+    "PollTurns",
     "SecretBox",
     "Store",
     "TokenRecord",

@@ -192,6 +192,20 @@ class CreationClaimRow(Base):
     updated_at: Mapped[datetime]
 
 
+class PollTurnRow(Base):
+    """Whose turn it is to poll a connection's shop, and when the next round is due."""
+
+    __tablename__ = "poll_turns"
+
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True)
+    next_round_at: Mapped[datetime]
+    holder_token: Mapped[str | None] = mapped_column(String(36))
+    lease_until: Mapped[datetime | None]
+    # Where a round cut short by its bound continues (no overlap window); None: the cursor's.
+    resume_from: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
 class EventRow(Base):
     __tablename__ = "events"
     __table_args__ = (Index(None, "connection_id", "id"),)

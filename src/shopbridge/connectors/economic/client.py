@@ -220,27 +220,31 @@ class EconomicClient:
         body: Mapping[str, Any] | None = None,
         purpose: str = "call",
     ) -> dict[str, Any]:
-        """The only call into httpx: counted, paced by the account's budget, errors mapped."""
+        """The only call into httpx: counted, paced by the account's budget, a failed read sent
+        again, errors mapped."""
         operation = f"{method} {path}"
         headers = dict(self._headers)
         content = None
         if body is not None:
             content = dump_json(body)
             headers["Content-Type"] = "application/json"
-        await self.gate.enter(purpose)
-        try:
-            response = await self._http.request(
-                method, self._base_url + path, params=params, content=content, headers=headers
-            )
-        except (httpx.HTTPError, httpx.InvalidURL) as error:
-            raise self._transport_error(error, operation) from None
-        logger.debug("e-conomic %s -> %s", operation, response.status_code)
-        if response.status_code >= 400:
-            refusal = self._status_error(response, operation)
-            if response.status_code == 429:
-                await self.gate.refused(getattr(refusal, "retry_after", None))
-            raise refusal
-        return self._payload(response, operation)
+
+        async def attempt() -> dict[str, Any]:
+            try:
+                response = await self._http.request(
+                    method, self._base_url + path, params=params, content=content, headers=headers
+                )
+            except (httpx.HTTPError, httpx.InvalidURL) as error:
+                raise self._transport_error(error, operation) from None
+            logger.debug("e-conomic %s -> %s", operation, response.status_code)
+            if response.status_code >= 400:
+                refusal = self._status_error(response, operation)
+                if response.status_code == 429:
+                    await self.gate.refused(getattr(refusal, "retry_after", None))
+                raise refusal
+            return self._payload(response, operation)
+
+        return await self.gate.send(purpose, attempt, repeatable=method == "GET")
 
     def _transport_error(self, error: Exception, operation: str) -> ShopBridgeError:
         kind: type[ShopBridgeError] = TransientError

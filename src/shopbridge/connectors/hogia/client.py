@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from shopbridge.connectors.calls import CallGate
+from shopbridge.connectors.calls import CallGate, repeating_reads
 from shopbridge.connectors.hogia.paging import MAX_PAGE_SIZE, PageNumbers
 from shopbridge.errors import ConfigError, ShopBridgeError, TransientError, error_for_status
 
@@ -150,20 +150,25 @@ class HogiaClient:
     async def _call(
         self, method: str, path: str, params: Mapping[str, str] | None = None, body: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
-        """An API call with a bearer token; a token refused once is renewed and the call repeated."""
+        """An API call with a bearer token; a token refused once is renewed and the call repeated;
+        a failed read is sent again."""
         operation = f"{method} {path}"
         query = {**(params or {}), "api-version": self.api_version}
         content = dump_json(body) if body is not None else None
-        for attempt in (1, 2):
-            headers = {"Authorization": f"Bearer {await self._access_token()}", "Accept": "application/json"}
-            if content is not None:
-                headers["Content-Type"] = "application/json"
-            response = await self._send(method, self._api + path, operation, params=query, content=content,
-                                        headers=headers)  # fmt: skip
-            if response.status_code != 401 or attempt == 2:
-                break
-            self._token = ""  # revoked or expired early: one fresh token, then the 401 stands
-        return self._payload(response, operation)
+
+        async def attempt() -> dict[str, Any]:
+            for try_number in (1, 2):
+                headers = {"Authorization": f"Bearer {await self._access_token()}", "Accept": "application/json"}
+                if content is not None:
+                    headers["Content-Type"] = "application/json"
+                response = await self._send(method, self._api + path, operation, params=query, content=content,
+                                            headers=headers)  # fmt: skip
+                if response.status_code != 401 or try_number == 2:
+                    break
+                self._token = ""  # revoked or expired early: one fresh token, then the 401 stands
+            return self._payload(response, operation)
+
+        return await repeating_reads(attempt, repeatable=method == "GET")
 
     async def _access_token(self) -> str:
         """The cached token, or a new one from the token endpoint (spec §2, Auth)."""

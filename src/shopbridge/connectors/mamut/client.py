@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from shopbridge.connectors.calls import repeating_reads
 from shopbridge.errors import ConfigError, ShopBridgeError, TransientError, error_for_status
 
 SYSTEM = "mamut"
@@ -50,16 +51,21 @@ class MamutClient:
         self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None,
         missing_ok: bool = False,
     ) -> httpx.Response:
-        """Every request goes through here (the place for a shared rate budget)."""
-        try:
-            response = await self._http.request(
-                method, self._base_url + path, json=json, params=params, headers=self._headers
-            )
-        except httpx.HTTPError as exc:
-            raise _transport_error(exc, method, path) from exc
-        if response.is_success or (missing_ok and response.status_code == 404):
-            return response
-        raise _status_error(response, method, path)
+        """Every request goes through here (the place for a shared rate budget); a failed read is
+        sent again."""
+
+        async def attempt() -> httpx.Response:
+            try:
+                response = await self._http.request(
+                    method, self._base_url + path, json=json, params=params, headers=self._headers
+                )
+            except httpx.HTTPError as exc:
+                raise _transport_error(exc, method, path) from exc
+            if response.is_success or (missing_ok and response.status_code == 404):
+                return response
+            raise _status_error(response, method, path)
+
+        return await repeating_reads(attempt, repeatable=method == "GET")
 
 
 def _transport_error(exc: httpx.HTTPError, method: str, path: str) -> ShopBridgeError:

@@ -138,8 +138,18 @@ class NorceClient:
         headers: Mapping[str, str] | None = None, json_body: Payload | None = None,
         form: Mapping[str, str] | None = None,
     ) -> httpx.Response:  # fmt: skip
-        """The only call into httpx: every failure leaves here as a ShopBridgeError."""
-        await self.gate.enter(operation)
+        """The only call into httpx: every failure leaves here as a ShopBridgeError; a failed read
+        is sent again."""
+
+        async def attempt() -> httpx.Response:
+            return await self._send_once(method, url, operation, params, headers, json_body, form)
+
+        return await self.gate.send(operation, attempt, repeatable=method == "GET")
+
+    async def _send_once(
+        self, method: str, url: str, operation: str, params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None, json_body: Payload | None, form: Mapping[str, str] | None,
+    ) -> httpx.Response:  # fmt: skip
         try:
             response = await self._http.request(
                 method, url, params=params, headers=headers, json=json_body, data=form

@@ -125,12 +125,21 @@ class PrestaShopClient:
         return self._json(response, operation)
 
     async def _send(self, method: str, path: str, operation: str, params: Params, body: bytes | None) -> httpx.Response:
-        """The only call into httpx: counted by purpose, paced by the account's budget, errors mapped."""
+        """The only call into httpx: counted by purpose, paced by the account's budget, a failed
+        read sent again, errors mapped."""
         query = {"output_format": "JSON", **params}
         if self._shop_id is not None:
             query["id_shop"] = str(self._shop_id)
         headers = {"Content-Type": "text/xml"} if body is not None else {}
-        await self.gate.enter(operation)
+
+        async def attempt() -> httpx.Response:
+            return await self._send_once(method, path, operation, query, body, headers)
+
+        return await self.gate.send(operation, attempt, repeatable=method == "GET")
+
+    async def _send_once(
+        self, method: str, path: str, operation: str, query: Params, body: bytes | None, headers: dict[str, str]
+    ) -> httpx.Response:
         try:
             response = await self._http.request(
                 method, self._base_url + path, params=query, content=body, headers=headers, auth=self._auth

@@ -107,11 +107,21 @@ class StarwebClient:
         self, method: str, path: str, operation: str, params: Params, *, token: str = "",
         form: Mapping[str, str] | None = None,
     ) -> httpx.Response:  # fmt: skip
-        """The only call into httpx: every failure leaves here as a ShopBridgeError."""
+        """The only call into httpx: every failure leaves here as a ShopBridgeError; a failed read
+        is sent again."""
         headers = {"Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        await self.gate.enter(operation)
+
+        async def attempt() -> httpx.Response:
+            return await self._send_once(method, path, operation, params, headers, form)
+
+        return await self.gate.send(operation, attempt, repeatable=method == "GET")
+
+    async def _send_once(
+        self, method: str, path: str, operation: str, params: Params, headers: dict[str, str],
+        form: Mapping[str, str] | None,
+    ) -> httpx.Response:  # fmt: skip
         try:
             response = await self._http.request(
                 method, self._base_url + path, params=params, data=form, headers=headers
