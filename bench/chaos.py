@@ -35,6 +35,7 @@ from temporalio.client import Client
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 
 from shopbridge.connection_file import apply_connection
+from shopbridge.connectors.prestashop import PrestaShopConnector
 from shopbridge.engine.contracts import OrderRef
 from shopbridge.engine.control import start_transfer
 from shopbridge.flows.ids import transfer_id
@@ -65,10 +66,18 @@ class Profile:
     settled: bool
 
 
+# Orders are placed during the first 60 % of the weather; the rest of it lets the backlog work down.
+PLACING_SHARE = 0.6
+
+
 def profile(args: argparse.Namespace) -> Profile:
     if args.short:
         return Profile(40, 20, 3, 8, 60, 2, args.settled)
-    return Profile(args.fault_seconds, 20, args.poll_interval, 20, 300 + args.orders / 20, args.workers, args.settled)
+    # At a given placing rate, the weather lasts while the orders are placed and as long again
+    # after as the default run's (48 s), so a long run is not mostly weather after the orders.
+    placing = args.orders / args.rate if args.rate else 0.0
+    fault_seconds = max(args.fault_seconds, placing + args.fault_seconds * (1 - PLACING_SHARE))
+    return Profile(fault_seconds, 20, args.poll_interval, 20, 300 + args.orders / 20, args.workers, args.settled)
 
 
 def shop_faults() -> list[dict[str, Any]]:
@@ -96,14 +105,20 @@ def erp_faults(settled: bool) -> list[dict[str, Any]]:
     return rules
 
 
-def connection(shop_url: str, erp_url: str, poll_interval: float, lease_seconds: float | None) -> dict[str, Any]:
+def connection(
+    shop_url: str, erp_url: str, poll_interval: float, lease_seconds: float | None, shop_calls: int | None
+) -> dict[str, Any]:
     orders: dict[str, Any] = {"trigger_statuses": [str(PAID)], "document": "invoice",
                               "poll_interval_seconds": poll_interval, "overlap_seconds": 60}  # fmt: skip
     if lease_seconds is not None:
         orders["lease_seconds"] = lease_seconds  # how long a killed worker's claim blocks its order
+    shop: dict[str, Any] = {"system": "prestashop", "url": shop_url, "key": prestashop.DEMO_API_KEY,
+                            "timeout_seconds": 5}  # fmt: skip
+    if shop_calls is not None:
+        shop["rate_limit"] = {"requests": shop_calls, "seconds": 1}  # what the merchant says the shop takes
     return {
         "name": CONNECTION,
-        "shop": {"system": "prestashop", "url": shop_url, "key": prestashop.DEMO_API_KEY, "timeout_seconds": 5},
+        "shop": shop,
         "erp": {
             "system": "economic",
             "url": erp_url,
@@ -336,7 +351,8 @@ async def run(args: argparse.Namespace, work: Path, database_url: str) -> dict[s
     secret = Fernet.generate_key()
     store = Store(database_url, SecretBox(secret))
     store.migrate()
-    apply_connection(store, connection(shop.url + "/api/", erp.url, plan.poll_interval, args.lease_seconds))
+    apply_connection(store, connection(shop.url + "/api/", erp.url, plan.poll_interval, args.lease_seconds,
+                                       args.shop_calls_per_second))  # fmt: skip
     temporal = Temporal(work / "temporal")
     await temporal.start()
     env = {**os.environ, "SHOPBRIDGE_TEMPORAL_ADDRESS": temporal.address, "SHOPBRIDGE_DATABASE_URL": database_url,
@@ -361,7 +377,8 @@ async def drive(args: argparse.Namespace, plan: Profile, cluster: Cluster) -> di
         cluster.faults_from = datetime.now(UTC)
         await set_faults(http, cluster.shop_url, shop_faults())
         await set_faults(http, cluster.erp_url, erp_faults(plan.settled))
-        placing = place_orders(shopper, args.orders, plan.fault_seconds * 0.6, plan.pay_later_max)
+        within = args.orders / args.rate if args.rate else plan.fault_seconds * PLACING_SHARE
+        placing = place_orders(shopper, args.orders, within, plan.pay_later_max)
         await asyncio.gather(placing, weather(cluster, shopper, plan.fault_seconds, plan.kill_every))
         fired = {"shop": await set_faults(http, cluster.shop_url, None),
                  "erp": await set_faults(http, cluster.erp_url, None)}  # fmt: skip
@@ -379,6 +396,7 @@ async def drive(args: argparse.Namespace, plan: Profile, cluster: Cluster) -> di
         "drain_90_percent_s": drain.ninety_percent_seconds,
         "poll_interval_s": plan.poll_interval,
         "lease_s": args.lease_seconds or OrderRules.model_fields["lease_seconds"].default,
+        "shop_calls_per_second": args.shop_calls_per_second or PrestaShopConnector.default_limit.per_second,
         "faults_fired": fired,
         "late_commit_faults": not plan.settled,
         "worker_kills": cluster.workers.killed,
@@ -397,6 +415,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--lease-seconds", type=float, default=None, help="the connection's transfer lease "
                         "(default: the product's)")  # fmt: skip
+    parser.add_argument("--rate", type=float, default=None, help="orders placed per second (default: "
+                        "spread over 60 %% of --fault-seconds); the weather lasts long enough to place them")
+    parser.add_argument("--shop-calls-per-second", type=int, default=None, help="the connection's shop "
+                        "rate limit (default: the connector's own, 10)")
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--database", choices=["auto", "postgresql", "sqlite"], default="auto")
     parser.add_argument("--keep", action="store_true", help="keep the logs directory and print its path")

@@ -82,12 +82,15 @@ def test_unknown_time_zone_and_tiny_pages_are_refused() -> None:
         PrestaShopSettings(url="https://shop.example", key=KEY, page_size=1)
 
 
-async def test_a_connection_may_lower_the_shops_rate_limit_but_not_raise_it() -> None:
+async def test_the_shops_rate_limit_is_ten_a_second_unless_the_connection_says_what_its_server_takes() -> None:
     http = httpx.AsyncClient()
+    default = PrestaShopSettings(url="http://shop.test", key=KEY)
+    assert PrestaShopConnector(default, http).client.gate.windows == (RateWindow(requests=10, seconds=1),)
     lowered = PrestaShopSettings(url="http://shop.test", key=KEY, rate_limit={"requests": 2, "seconds": 1})
     assert PrestaShopConnector(lowered, http).client.gate.windows == (RateWindow(requests=2, seconds=1),)
+    # PrestaShop publishes no limit: a merchant whose own server takes more may raise it.
     raised = PrestaShopSettings(url="http://shop.test", key=KEY, rate_limit={"requests": 50, "seconds": 1})
-    assert PrestaShopConnector(raised, http).client.gate.windows == PrestaShopConnector.published_limits
+    assert PrestaShopConnector(raised, http).client.gate.windows == (RateWindow(requests=50, seconds=1),)
     await http.aclose()
 
 

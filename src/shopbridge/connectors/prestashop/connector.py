@@ -49,7 +49,8 @@ class PrestaShopSettings(ConnectorSettings):
     page_size: int = Field(default=100, ge=MIN_PAGE_SIZE, le=1000)
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     state_map: dict[str, OrderState] = {}
-    # Lowers the budget below the connector's default (`[shop.rate_limit] requests, seconds`).
+    # Replaces the connector's default of 10 calls a second (`[shop.rate_limit] requests, seconds`),
+    # lower or higher: PrestaShop publishes no limit, the server is the merchant's own.
     rate_limit: RateWindow | None = None
     # Currencies, carriers and countries change rarely: an hour-old copy is good enough for labels
     # and ISO codes, and an id not seen yet is always read at once.
@@ -105,8 +106,10 @@ class PrestaShopConnector:
     capabilities: ClassVar[Capabilities] = Capabilities(variants=True, price_lists=True, multishop=True)
     cursor_field: ClassVar[str] = "date_upd"
     # PrestaShop publishes no limit: the shop is self-hosted, often on a small shared host. Ten
-    # calls a second keeps a transfer fast while leaving the shop's own visitors room.
-    published_limits: ClassVar[tuple[RateWindow, ...]] = (RateWindow(requests=10, seconds=1),)
+    # calls a second keeps a transfer fast while leaving the shop's own visitors room; a merchant
+    # whose server takes more says so in the connection.
+    published_limits: ClassVar[tuple[RateWindow, ...]] = ()
+    default_limit: ClassVar[RateWindow] = RateWindow(requests=10, seconds=1)
 
     def __init__(
         self, settings: PrestaShopSettings, http: httpx.AsyncClient | None = None, budget: RateBudget | None = None
@@ -116,7 +119,8 @@ class PrestaShopConnector:
         self._http = http if http is not None else httpx.AsyncClient(timeout=settings.timeout_seconds)
         key = settings.key.get_secret_value()
         credentials = (key,)
-        gate = account_gate(SYSTEM, settings.url, credentials, self.published_limits, settings.rate_limit, budget)
+        window = settings.rate_limit or self.default_limit
+        gate = account_gate(SYSTEM, settings.url, credentials, self.published_limits, window, budget)
         self.client = PrestaShopClient(self._http, settings.url, key, settings.shop_id, gate)
         ttl = settings.reference_ttl_seconds
         self._country_iso: TimedCache[str, str] = TimedCache(ttl)
