@@ -16,7 +16,9 @@ from shopbridge.connectors.calls import (
     account_key,
     effective_windows,
     ordered_windows,
+    ranked_calls,
     repeating_reads,
+    urgent_calls,
 )
 from shopbridge.errors import DataError, TransientError
 
@@ -198,3 +200,55 @@ async def test_the_gate_counts_and_paces_every_repeat() -> None:
     attempt = Flaky(unavailable(retry_after=0.01))
     assert await gate.send("get_order", attempt, repeatable=True) == "ok"
     assert gate.calls["get_order"] == 2
+
+
+async def test_an_older_orders_calls_go_first_so_orders_finish_one_after_another() -> None:
+    # Every waiting transfer used to get an equal share: all ten orders finished together at the
+    # end, and a worker killed meanwhile threw away the calls of all of them.
+    gate = CallGate("shop-y", (RateWindow(requests=10, seconds=0.25),), LocalRateBudget())
+    passed: list[int] = []
+
+    async def transfer(order: int) -> None:
+        with ranked_calls(float(order)):
+            for _ in range(5):
+                await gate.enter("get_order")
+                passed.append(order)
+
+    for _ in range(10):  # the window is full: every order has to wait its turn
+        await gate.enter("list_orders")
+    await asyncio.gather(*(transfer(order) for order in reversed(range(10))))
+    last_call = {order: max(i for i, who in enumerate(passed) if who == order) for order in range(10)}
+    # The oldest is through after its own five calls and its neighbour's, not after forty; the
+    # older half is through before any of the younger half.
+    assert last_call[0] <= 12
+    assert max(last_call[order] for order in range(5)) < min(last_call[order] for order in range(6, 10))
+
+
+async def test_urgent_calls_go_ahead_of_every_ranked_one() -> None:
+    gate = CallGate("shop-z", (RateWindow(requests=10, seconds=0.25),), LocalRateBudget())
+    passed: list[str] = []
+
+    async def transfer(order: int) -> None:
+        with ranked_calls(float(order)):
+            for _ in range(3):
+                await gate.enter("get_order")
+                passed.append(f"order-{order}")
+
+    async def poll() -> None:
+        await asyncio.sleep(0.1)  # the transfers are queued by now
+        with urgent_calls():
+            await gate.enter("list_orders")
+        passed.append("poll")
+
+    await asyncio.gather(*(transfer(order) for order in range(10)), poll())
+    assert passed.index("poll") <= 12  # behind the few calls under way when it came, not behind thirty
+
+
+async def test_a_cancelled_waiter_passes_its_turn_on() -> None:
+    gate = CallGate("shop-w", (RateWindow(requests=2, seconds=0.2),), LocalRateBudget())
+    waiters = [asyncio.create_task(gate.enter("get_order")) for _ in range(6)]
+    await asyncio.sleep(0.05)
+    waiters[3].cancel()
+    results = await asyncio.gather(*waiters, return_exceptions=True)
+    assert sum(isinstance(result, asyncio.CancelledError) for result in results) == 1
+    assert all(result is None for index, result in enumerate(results) if index != 3)

@@ -15,9 +15,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 
 from shopbridge.connectors.base import DocumentKind, DocumentRef, DocumentSink, OrderSource, OrderSummary
+from shopbridge.connectors.calls import ranked_calls
 from shopbridge.errors import ConfigError, DataError, ShopBridgeError, TransientError
 from shopbridge.flows.erp_customers import CUSTOMER_ENTITY, CustomerResolver
 from shopbridge.flows.ids import transfer_id
@@ -148,9 +149,11 @@ class OrderFlow:
         if claim is None:
             return await self._not_claimed(tid)
         try:
-            async with renewing(lambda: self.store.ledger.renew(claim, self.rules.lease_seconds),
-                                self.rules.lease_seconds / 3):  # fmt: skip
-                return await self._transfer_claimed(claim, order)
+            renew = partial(self.store.ledger.renew, claim, self.rules.lease_seconds)
+            # Older orders' calls go first: the backlog drains oldest first, one order after another.
+            with ranked_calls(row.created_at.timestamp()):
+                async with renewing(renew, self.rules.lease_seconds / 3):
+                    return await self._transfer_claimed(claim, order)
         except DataError as exc:
             return await self._park(tid, str(exc), claim)
         except ConfigError as exc:
