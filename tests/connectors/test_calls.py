@@ -252,3 +252,51 @@ async def test_a_cancelled_waiter_passes_its_turn_on() -> None:
     results = await asyncio.gather(*waiters, return_exceptions=True)
     assert sum(isinstance(result, asyncio.CancelledError) for result in results) == 1
     assert all(result is None for index, result in enumerate(results) if index != 3)
+
+
+class Slow:
+    """An attempt whose first call hangs far longer than the hedge waits; later calls answer at once."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def __call__(self) -> str:
+        self.calls += 1
+        if self.calls == 1:
+            await asyncio.sleep(30)
+        return f"answer {self.calls}"
+
+
+async def test_a_polls_hung_read_is_answered_by_a_second_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(calls, "HEDGE_AFTER_SECONDS", 0.1)
+    gate, attempt = CallGate("shop-h", ()), Slow()
+    started = time.monotonic()
+    with urgent_calls():
+        assert await gate.send("list_orders", attempt, repeatable=True) == "answer 2"
+    assert time.monotonic() - started < 5 and gate.calls["list_orders"] == 2
+
+
+async def test_a_transfers_read_and_any_write_are_never_hedged(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(calls, "HEDGE_AFTER_SECONDS", 0.01)
+    gate = CallGate("shop-h", ())
+
+    async def answer_in_a_moment() -> str:
+        await asyncio.sleep(0.1)
+        return "ok"
+
+    assert await gate.send("get_order", answer_in_a_moment, repeatable=True) == "ok"
+    with urgent_calls():
+        assert await gate.send("update_status", answer_in_a_moment, repeatable=False) == "ok"
+    assert gate.calls == {"get_order": 1, "update_status": 1}
+
+
+async def test_a_hedged_read_that_fails_both_times_raises() -> None:
+    async def hangs_then_fails() -> str:
+        await asyncio.sleep(0.2)
+        raise unavailable()
+
+    async def fails() -> str:
+        raise unavailable()
+
+    with pytest.raises(TransientError):
+        await calls.hedged(hangs_then_fails, fails, 0.05)

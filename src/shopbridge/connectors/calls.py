@@ -254,6 +254,37 @@ async def repeating_reads(attempt: Callable[[], Awaitable[T]], *, repeatable: bo
     raise AssertionError("unreachable: the last repeat returns or raises")
 
 
+# An urgent read (a poll's page) not answered within this many seconds is sent a second time, and
+# the first answer wins: under faults a poll page hung until the client's timeout (seconds) now
+# and then, and every order paid meanwhile reached the ledger that much later.
+HEDGE_AFTER_SECONDS = 1.5
+
+
+async def hedged(attempt: Callable[[], Awaitable[T]], again: Callable[[], Awaitable[T]], after: float) -> T:
+    """`attempt()`; if it has not finished after `after` seconds, `again()` beside it: the first
+    to succeed wins and the other is cancelled; if both fail, the last failure is raised."""
+    first = asyncio.ensure_future(attempt())
+    running = {first}
+    try:
+        done, _ = await asyncio.wait(running, timeout=after)
+        if done:
+            return first.result()
+        running.add(asyncio.ensure_future(again()))
+        failure: BaseException | None = None
+        while running:
+            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task.exception() is None:
+                    return task.result()
+                failure = task.exception()
+        assert failure is not None
+        raise failure
+    finally:
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+
+
 class CallGate:
     """What a client's single send method passes through: count the purpose, wait for the budget,
     and send a failed read again."""
@@ -281,7 +312,13 @@ class CallGate:
             await self.enter(purpose)
             return await attempt()
 
-        return await repeating_reads(entered, repeatable=repeatable)
+        async def hedged_read() -> T:
+            await self.enter(purpose)
+            return await hedged(attempt, entered, HEDGE_AFTER_SECONDS)
+
+        # A poll's reads admit paid orders: one stuck until the client's timeout would hold them all.
+        hedge = repeatable and _urgent.get()
+        return await repeating_reads(hedged_read if hedge else entered, repeatable=repeatable)
 
     async def refused(self, retry_after: float | None) -> None:
         """A 429 from the remote: every caller of this account holds back for Retry-After."""
