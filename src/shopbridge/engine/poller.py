@@ -145,6 +145,7 @@ class Poller:
         self.tick_seconds = tick_seconds
         self._rounds: dict[str, asyncio.Task[None]] = {}
         self._starts: dict[str, asyncio.Task[None]] = {}
+        self._unusable: dict[str, str] = {}  # connection → the reason last logged, so it is logged once
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until `stop`; a tick that fails (the database away) is logged and tried again."""
@@ -180,9 +181,20 @@ class Poller:
     def _polled(self) -> list[_Polled]:
         found = []
         for record in self.store.connections.list():
-            if record.enabled and record.status == "ok" and (interval := _interval(record)) is not None:
+            if record.enabled and record.status == "ok" and (interval := self._interval(record)) is not None:
                 found.append(_Polled(record.id, record.name, interval))
         return found
+
+    def _interval(self, record: ConnectionRecord) -> float | None:
+        try:
+            interval = order_rules(record).poll_interval_seconds
+        except ShopBridgeError as exc:
+            if self._unusable.get(record.name) != str(exc):
+                logger.warning("connection %s not polled: %s", record.name, exc)
+                self._unusable[record.name] = str(exc)
+            return None
+        self._unusable.pop(record.name, None)
+        return interval
 
     async def _round(self, entry: _Polled, turn: PollTurn) -> None:
         """One round under the turn's lease; the next is due an interval after this one began
@@ -227,11 +239,3 @@ def _tracked(tasks: dict[str, asyncio.Task[None]], key: str, work: Coroutine[Any
     task = asyncio.create_task(work)
     task.add_done_callback(lambda _: tasks.pop(key, None))
     return task
-
-
-def _interval(record: ConnectionRecord) -> float | None:
-    try:
-        return order_rules(record).poll_interval_seconds
-    except ShopBridgeError as exc:
-        logger.warning("connection %s not polled: %s", record.name, exc)
-        return None
