@@ -73,8 +73,9 @@ async def test_connections_are_polled_as_they_are_applied_disabled_stopped_and_r
     while_disabled = prestashop.place_order(world.shop_state)
     await asyncio.sleep(4 * INTERVAL)
     assert not admitted(store, world, while_disabled)()
-    store.connections.set_enabled(world.name, True)
+    # Stopped before it is enabled again, so no tick sees it usable in between.
     store.connections.set_status(world.name, "config_error", "401 from the shop")
+    store.connections.set_enabled(world.name, True)
     await asyncio.sleep(4 * INTERVAL)
     assert not admitted(store, world, while_disabled)()
     store.connections.set_status(world.name, "ok")
