@@ -302,3 +302,42 @@ async def test_status_histories_of_many_orders_come_in_one_call(shop: EmulatedSh
     assert histories == {paid_then_shipped: ["10", "2", "4"], unpaid: ["10"]}
     assert other not in histories
     assert len(seen) == 1 and seen[0].url.params["filter[id_order]"] == f"[{paid_then_shipped}|{unpaid}]"
+
+
+# --- reads joined while the budget is busy ---
+
+
+REFERENCE_PATHS = ("/api/countries/", "/api/currencies/", "/api/carriers/")
+
+
+def budgeted(shop: EmulatedShop, seen: list[httpx.Request]) -> PrestaShopConnector:
+    """A connector whose budget lets one call through every 0.1 s: the calls behind it wait."""
+    connector = shop.in_process(seen=seen, rate_limit={"requests": 1, "seconds": 0.1})
+    connector.client.gate.budget = LocalRateBudget()
+    return connector
+
+
+async def test_orders_read_while_the_budget_is_busy_share_calls_and_read_as_they_do_alone(shop: EmulatedShop) -> None:
+    order_ids = [shop.place(MORNING, lines=[("MUG-01", 1 + number % 3)]) for number in range(12)]
+    alone = [await shop.in_process().get_order(order_id) for order_id in order_ids]
+    seen: list[httpx.Request] = []
+    connector = budgeted(shop, seen)
+    together = await asyncio.gather(*(connector.get_order(order_id) for order_id in order_ids))
+    assert together == alone
+    # Read alone, each order costs its order, its lines, its customer and its address: 48 calls.
+    records = [request for request in seen if not request.url.path.startswith(REFERENCE_PATHS)]
+    assert len(records) <= 20
+    joined = {request.url.path for request in seen if "filter[id]" in request.url.params}
+    assert joined == {"/api/orders", "/api/customers", "/api/addresses"}
+
+
+async def test_an_order_the_shop_does_not_have_fails_alone_in_a_joined_read(shop: EmulatedShop) -> None:
+    present = [shop.place(MORNING) for _ in range(5)]
+    seen: list[httpx.Request] = []
+    connector = budgeted(shop, seen)
+    results = await asyncio.gather(*(connector.get_order(order_id) for order_id in [*present, "99999"]),
+                                   return_exceptions=True)  # fmt: skip
+    assert [order.id for order in results[:-1] if not isinstance(order, BaseException)] == present
+    assert isinstance(results[-1], DataError) and results[-1].status == 404
+    assert "order 99999: the shop has no order 99999" in str(results[-1])
+    assert any("99999" in request.url.params.get("filter[id]", "") for request in seen)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -69,6 +69,25 @@ class PrestaShopClient:
         params = {"filter[id_order]": f"[{int(order_id)}]", "display": "full"}
         return rows(await self._get("order_details", "list_order_details", params), "order_details")
 
+    async def get_orders(self, ids: Callable[[], list[int]]) -> dict[int, Payload]:
+        """Orders by id, as many as `ids()` names when the call goes out (see `_get_records`)."""
+        return await self._get_records("orders", "order", ids)
+
+    async def list_details_of_orders(self, order_ids: Callable[[], list[int]]) -> dict[int, list[Payload]]:
+        """The lines of each order `order_ids()` names when the call goes out, in one call:
+        `filter[id_order]=[1|2|3]` (spec §4); an order without lines maps to []."""
+
+        def target() -> tuple[str, Params]:
+            return "order_details", {"filter[id_order]": _any_of(order_ids()), "display": "full"}
+
+        found = rows(await self._get_from(target, "list_order_details"), "order_details")
+        lines: dict[int, list[Payload]] = {number: [] for number in order_ids()}
+        for row in found:
+            number = _row_id(row, "id_order")
+            if number in lines:
+                lines[number].append(row)
+        return lines
+
     async def list_order_histories(self, order_id: int) -> list[Payload]:
         """Every state change of one order, oldest first (spec §8.1, order_histories)."""
         params = {"filter[id_order]": f"[{int(order_id)}]", "display": "[id,id_order_state]", "sort": "[id_ASC]"}
@@ -76,8 +95,7 @@ class PrestaShopClient:
 
     async def list_histories_of_orders(self, order_ids: list[int]) -> list[Payload]:
         """The state changes of several orders in one call: `filter[id_order]=[1|2|3]` (spec §4)."""
-        wanted = "|".join(str(int(order_id)) for order_id in order_ids)
-        params = {"filter[id_order]": f"[{wanted}]", "display": "[id,id_order,id_order_state]", "sort": "[id_ASC]"}
+        params = {"filter[id_order]": _any_of(order_ids), "display": "[id,id_order,id_order_state]", "sort": "[id_ASC]"}
         return rows(await self._get("order_histories", "list_order_histories", params), "order_histories")
 
     async def list_order_states(self) -> list[Payload]:
@@ -102,6 +120,12 @@ class PrestaShopClient:
     async def get_address(self, address_id: int) -> Payload:
         return await self._get_entity("addresses", "address", address_id)
 
+    async def get_customers(self, ids: Callable[[], list[int]]) -> dict[int, Payload]:
+        return await self._get_records("customers", "customer", ids)
+
+    async def get_addresses(self, ids: Callable[[], list[int]]) -> dict[int, Payload]:
+        return await self._get_records("addresses", "address", ids)
+
     async def get_country(self, country_id: int) -> Payload:
         return await self._get_entity("countries", "country", country_id)
 
@@ -120,19 +144,47 @@ class PrestaShopClient:
     async def _get_entity(self, resource: str, node: str, entity_id: int) -> Payload:
         return entity(await self._get(f"{resource}/{int(entity_id)}", f"get_{node}"), node)
 
+    async def _get_records(self, resource: str, node: str, ids: Callable[[], list[int]]) -> dict[int, Payload]:
+        """Records by id in one call, the ids fixed by `ids()` when it goes out: `{resource}/{id}`
+        for one, as every client reads a single record, or a full list filtered `[1|2|3]` for
+        several (spec §3.2: the same fields, under the plural node). An id the shop does not have
+        (or shows in another shop's context) is absent from the answer."""
+
+        def target() -> tuple[str, Params]:
+            wanted = ids()
+            if len(wanted) == 1:
+                return f"{resource}/{int(wanted[0])}", {}
+            return resource, {"filter[id]": _any_of(wanted), "display": "full"}
+
+        payload = await self._get_from(target, f"get_{node}")
+        wanted = ids()
+        if len(wanted) == 1:
+            return {wanted[0]: entity(payload, node)}
+        return {_row_id(row, "id"): row for row in rows(payload, resource)}
+
     async def _get(self, path: str, operation: str, params: Params | None = None) -> Any:
-        response = await self._send("GET", path, operation, params or {}, None)
+        return await self._get_from(lambda: (path, params or {}), operation)
+
+    async def _get_from(self, target: Callable[[], tuple[str, Params]], operation: str) -> Any:
+        response = await self._send_to("GET", target, operation, None)
         return self._json(response, operation)
 
     async def _send(self, method: str, path: str, operation: str, params: Params, body: bytes | None) -> httpx.Response:
+        return await self._send_to(method, lambda: (path, params), operation, body)
+
+    async def _send_to(
+        self, method: str, target: Callable[[], tuple[str, Params]], operation: str, body: bytes | None
+    ) -> httpx.Response:
         """The only call into httpx: counted by purpose, paced by the account's budget, a failed
-        read sent again, errors mapped."""
-        query = {"output_format": "JSON", **params}
-        if self._shop_id is not None:
-            query["id_shop"] = str(self._shop_id)
+        read sent again, errors mapped. `target()` gives the path and parameters when the call goes
+        out, after the wait for the budget (a joined read's ids are fixed then)."""
         headers = {"Content-Type": "text/xml"} if body is not None else {}
 
         async def attempt() -> httpx.Response:
+            path, params = target()
+            query = {"output_format": "JSON", **params}
+            if self._shop_id is not None:
+                query["id_shop"] = str(self._shop_id)
             return await self._send_once(method, path, operation, query, body, headers)
 
         return await self.gate.send(operation, attempt, repeatable=method == "GET")
@@ -180,6 +232,17 @@ class PrestaShopClient:
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._key, "***") if self._key else text
+
+
+def _any_of(ids: list[int]) -> str:
+    """A filter value matching any of the ids: `[1|2|3]` (spec §4)."""
+    return "[" + "|".join(str(int(record_id)) for record_id in ids) + "]"
+
+
+def _row_id(row: Payload, field: str) -> int:
+    """A list row's id field as an int; -1 (matching no id asked for) when it is not one."""
+    value = str(row.get(field, ""))
+    return int(value) if value.isascii() and value.isdigit() else -1
 
 
 # --- response shapes (spec §3.2) ---

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Literal
@@ -16,6 +16,7 @@ from pydantic import ConfigDict, Field, SecretStr, field_validator
 from shopbridge.connectors.base import Capabilities, ConnectorSettings, OrderSummary
 from shopbridge.connectors.cache import TimedCache
 from shopbridge.connectors.calls import RateBudget, RateWindow, account_gate
+from shopbridge.connectors.joined_reads import JoinedReads
 from shopbridge.connectors.prestashop.client import PrestaShopClient
 from shopbridge.connectors.prestashop.paging import MIN_PAGE_SIZE, OverlappingOffsetPaging
 from shopbridge.connectors.prestashop.translate import (
@@ -32,6 +33,10 @@ from shopbridge.model import Order, OrderState
 SYSTEM = "prestashop"
 # Order ids per batched history read: keeps the URL well inside common server limits.
 HISTORY_BATCH = 100
+# Records per joined read (orders, their lines, customers, addresses): as many as one worker's
+# transfers can be waiting for at once, and a URL well inside common server limits.
+JOINED_READ_LIMIT = 50
+NOT_FOUND = 404
 Payload = dict[str, Any]
 
 
@@ -126,6 +131,11 @@ class PrestaShopConnector:
         self._country_iso: TimedCache[str, str] = TimedCache(ttl)
         self._currency_iso: TimedCache[str, str] = TimedCache(ttl)
         self._carrier_names: TimedCache[str, str] = TimedCache(ttl)
+        # Transfers waiting for the shop's budget together read their orders' records together.
+        self._orders = JoinedReads(self.client.get_orders, _not_in_shop("order"), JOINED_READ_LIMIT)
+        self._details = JoinedReads(self.client.list_details_of_orders, _not_in_shop("order"), JOINED_READ_LIMIT)
+        self._customers = JoinedReads(self.client.get_customers, _not_in_shop("customer"), JOINED_READ_LIMIT)
+        self._addresses = JoinedReads(self.client.get_addresses, _not_in_shop("address"), JOINED_READ_LIMIT)
 
     async def check(self) -> None:
         """Read one order id: proves the URL, the key and its right to read orders."""
@@ -155,7 +165,7 @@ class PrestaShopConnector:
         """The whole order; DataError naming the order when any part of it cannot be read."""
         number = _order_number(order_id)
         try:
-            order = await self.client.get_order(number)
+            order = await self._orders.get(number)
             records = await self._order_records(number, order)
             currency = await self._currency(order)
             carrier = await self._carrier(order)
@@ -202,9 +212,9 @@ class PrestaShopConnector:
         # Most orders ship and bill to one address: read it once.
         addresses = list(dict.fromkeys((delivery_id, invoice_id)))
         details, customer, read = await asyncio.gather(
-            self.client.list_order_details(number),
-            self.client.get_customer(customer_id),
-            asyncio.gather(*(self.client.get_address(address_id) for address_id in addresses)),
+            self._details.get(number),
+            self._customers.get(customer_id),
+            asyncio.gather(*(self._addresses.get(address_id) for address_id in addresses)),
         )
         by_id = dict(zip(addresses, read, strict=True))
         return OrderRecords(details, customer, by_id[delivery_id], by_id[invoice_id])
@@ -247,6 +257,15 @@ class PrestaShopConnector:
             return str(carrier.get("name") or "")
 
         return await self._carrier_names.fetch(carrier_id, read) or ""
+
+
+def _not_in_shop(node: str) -> Callable[[int], DataError]:
+    """The error of a record a joined read's answer left out: what a GET of it alone answers, 404."""
+
+    def missing(record_id: int) -> DataError:
+        return DataError(f"the shop has no {node} {record_id}", SYSTEM, f"get_{node}", NOT_FOUND)
+
+    return missing
 
 
 def _order_number(order_id: str) -> int:
