@@ -66,17 +66,23 @@ class Profile:
     settled: bool
 
 
-# Orders are placed during the first 60 % of the weather; the rest of it lets the backlog work down.
+# The default run places its 300 orders during the first 60 % of its 120 s of weather; the rest of
+# it lets the backlog work down. A longer run keeps that pace unless `--rate` says otherwise: ten
+# thousand orders in 72 s would test a burst no shop sees, not a long day of weather.
 PLACING_SHARE = 0.6
+DEFAULT_RATE = 300 / (120 * PLACING_SHARE)
+
+
+def placing_seconds(args: argparse.Namespace) -> float:
+    return float(args.orders / (args.rate or DEFAULT_RATE))
 
 
 def profile(args: argparse.Namespace) -> Profile:
     if args.short:
         return Profile(40, 20, 3, 8, 60, 2, args.settled)
-    # At a given placing rate, the weather lasts while the orders are placed and as long again
-    # after as the default run's (48 s), so a long run is not mostly weather after the orders.
-    placing = args.orders / args.rate if args.rate else 0.0
-    fault_seconds = max(args.fault_seconds, placing + args.fault_seconds * (1 - PLACING_SHARE))
+    # The weather lasts while the orders are placed and as long again after as the default run's
+    # (48 s), so a long run is not mostly weather after the orders.
+    fault_seconds = max(args.fault_seconds, placing_seconds(args) + args.fault_seconds * (1 - PLACING_SHARE))
     return Profile(fault_seconds, 20, args.poll_interval, 20, 300 + args.orders / 20, args.workers, args.settled)
 
 
@@ -377,7 +383,7 @@ async def drive(args: argparse.Namespace, plan: Profile, cluster: Cluster) -> di
         cluster.faults_from = datetime.now(UTC)
         await set_faults(http, cluster.shop_url, shop_faults())
         await set_faults(http, cluster.erp_url, erp_faults(plan.settled))
-        within = args.orders / args.rate if args.rate else plan.fault_seconds * PLACING_SHARE
+        within = plan.fault_seconds * PLACING_SHARE if args.short else placing_seconds(args)
         placing = place_orders(shopper, args.orders, within, plan.pay_later_max)
         await asyncio.gather(placing, weather(cluster, shopper, plan.fault_seconds, plan.kill_every))
         fired = {"shop": await set_faults(http, cluster.shop_url, None),
@@ -416,7 +422,7 @@ def main() -> None:
     parser.add_argument("--lease-seconds", type=float, default=None, help="the connection's transfer lease "
                         "(default: the product's)")  # fmt: skip
     parser.add_argument("--rate", type=float, default=None, help="orders placed per second (default: "
-                        "spread over 60 %% of --fault-seconds); the weather lasts long enough to place them")
+                        "the default run's 300 in 72 s); the weather lasts long enough to place them")
     parser.add_argument("--shop-calls-per-second", type=int, default=None, help="the connection's shop "
                         "rate limit (default: the connector's own, 10)")
     parser.add_argument("--seed", type=int, default=3)

@@ -20,6 +20,7 @@ from tests.sandbox.prestashop.support import (
     error_codes,
     state,
     text,
+    without,
     xml,
 )
 
@@ -340,3 +341,38 @@ async def test_a_json_client_pages_orders_over_real_http(state: PrestaShopState)
                 if len(page["orders"] if page else []) < 4:
                     break
     assert seen == sorted(state.tables["orders"])
+
+
+# -- lookups by id and parent id -----------------------------------------------------------------------
+
+async def test_lists_filtered_by_ids_or_by_parent_ids_find_what_a_scan_of_the_table_finds(
+    client: httpx.AsyncClient, state: PrestaShopState
+) -> None:
+    for _ in range(6):
+        place_order(state)
+    params = {"filter[id_order]": "[5|2|999]", "filter[product_quantity]": ">[1]", "display": "[id,id_order]"}
+    listed = (await client.get("/api/order_details", params={**params, "output_format": "JSON"})).json()
+    scanned = sorted(row["id"] for row in state.tables["order_details"].values()
+                     if row["id_order"] in ("5", "2") and int(row["product_quantity"]) > 1)  # fmt: skip
+    assert [row["id"] for row in listed["order_details"]] == scanned and scanned
+    by_id = (await client.get("/api/orders", params={"filter[id]": "[7|2|999]", "display": "[id]",
+                                                     "output_format": "JSON"})).json()  # fmt: skip
+    assert [row["id"] for row in by_id["orders"]] == [2, 7]
+
+
+async def test_a_record_moved_to_another_parent_by_put_is_listed_under_its_new_parent(
+    client: httpx.AsyncClient, state: PrestaShopState
+) -> None:
+    address = entity(await client.get("/api/addresses/3"))
+    owner = text(address, "id_customer")
+    other = next(str(row_id) for row_id in state.tables["customers"] if str(row_id) != owner)
+    await client.get("/api/addresses", params={"filter[id_customer]": f"[{owner}]"})  # the lookup is in use
+    address.find("id_customer").text = other  # type: ignore[union-attr]
+    assert (await client.put("/api/addresses", content=without(address))).status_code == 200
+
+    async def listed(customer: str) -> list[int]:
+        params = {"filter[id_customer]": f"[{customer}]", "output_format": "JSON"}
+        answer = (await client.get("/api/addresses", params=params)).json()
+        return [row["id"] for row in answer["addresses"]] if answer else []
+
+    assert 3 in await listed(other) and 3 not in await listed(owner)

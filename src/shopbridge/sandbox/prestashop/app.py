@@ -49,6 +49,7 @@ import binascii
 import hashlib
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -63,9 +64,11 @@ from shopbridge.sandbox.faults import ASGIApp, FaultInjectionMiddleware
 from shopbridge.sandbox.limits import RateLimitMiddleware, RoundTripMiddleware
 from shopbridge.sandbox.prestashop.documents import create_entities, delete_entities, parse_entities, update_entities
 from shopbridge.sandbox.prestashop.query import (
+    Filter,
     WebserviceError,
     apply_limit,
     did_you_mean,
+    exact_ids,
     parse_display,
     parse_filters,
     parse_languages,
@@ -281,12 +284,23 @@ class PrestaShopWebservice:
         display = parse_display(params.get("display"), spec)
         keys = parse_sort(params.get("sort"), spec, date_enabled)
         limit = parse_limit(params.get("limit"))
-        rows = [row for row in self.state.table(spec.name).values()
+        rows = [row for row in self._candidates(spec, filters)
                 if self._in_shops(spec, row, shops) and row_matches(row, filters, ctx.languages)]
         rows = apply_limit(sort_rows(rows, keys, spec, ctx.languages), limit)
         if display is not None:
             rows = [entity_view(self.state, spec.name, row) for row in rows]
         return ApiResponse(200, render_list(spec, rows, display, ctx), ctx.content_type)
+
+    def _candidates(self, spec: ResourceSpec, filters: list[Filter]) -> Iterable[Row]:
+        """The rows a filter by id or by an indexed parent id can match, looked up instead of
+        scanned (every filter is still checked on them); else the whole table, in id order."""
+        for item in filters:
+            values = exact_ids(item.expression)
+            name = "id" if item.field is None else item.field.name
+            found = self.state.rows_with(spec.name, name, values) if values is not None else None
+            if found is not None:
+                return found
+        return self.state.table(spec.name).values()
 
     async def _write(self, spec: ResourceSpec, request: Request, method: str, ctx: RenderContext) -> ApiResponse:
         entities = parse_entities(await request.body())

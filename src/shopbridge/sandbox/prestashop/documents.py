@@ -101,7 +101,7 @@ def create_entities(state: PrestaShopState, spec: ResourceSpec, entities: list[E
         _before_create(state, spec.name, row)
         new_id = state.next_id(spec.name)
         row["id"] = new_id
-        state.table(spec.name)[new_id] = row
+        state.put(spec.name, row)
         _after_create(state, spec.name, row)
         ids.append(new_id)
     return ids
@@ -133,7 +133,7 @@ def _update_one(state: PrestaShopState, spec: ResourceSpec, entity: EntityInput,
         row["date_add"] = current["date_add"]  # a PUT without date_add keeps the creation date
     setters = _setter_effects(state, spec.name, current, row, entity)
     _before_update(spec.name, row)
-    state.table(spec.name)[entity_id] = row
+    state.put(spec.name, row)
     for effect in setters:
         effect()
     _after_update(state, spec.name, row, send_email)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -148,6 +149,15 @@ def parse_filters(raw: Mapping[str, str], spec: ResourceSpec, date_enabled: bool
     return filters
 
 
+def exact_ids(expression: str) -> list[str] | None:
+    """The values a filter `5`, `[5]` or `[5|7|9]` matches when they are all plain ids, else None."""
+    bracketed = _BRACKETED.fullmatch(expression)
+    values = (bracketed.group(1) if bracketed else expression).split("|")
+    if all(value.isascii() and value.isdigit() and value == str(int(value)) for value in values):
+        return values
+    return None
+
+
 def _is_i18n(spec: ResourceSpec, name: str) -> bool:
     field_spec = spec.field(name)
     return field_spec is not None and field_spec.i18n
@@ -171,10 +181,10 @@ def matches_expression(value: str | None, expression: str, numeric: bool) -> boo
     """One filter value against one stored value, following `getSQLRetrieveFilter` (spec §4.1)."""
     if value is None:
         return False  # SQL comparisons with NULL are never true
-    match = _FILTER_SHAPE.fullmatch(expression)
-    if match is None:
+    shape = _shape(expression)
+    if shape is None:
         return compare(value, expression, numeric) == 0
-    prefix, inner, suffix = match.groups()
+    prefix, inner, suffix = shape
     if prefix == "%" or suffix == "%":
         return _like(value, prefix + inner + suffix)
     if prefix == "" and suffix == "":
@@ -190,11 +200,27 @@ def matches_expression(value: str | None, expression: str, numeric: bool) -> boo
 def _bracket_holds(value: str, inner: str, numeric: bool) -> bool:
     if inner.find("|") > 0:
         return any(compare(value, item, numeric) == 0 for item in inner.split("|"))
-    bounds = _RANGE.fullmatch(inner)
+    bounds = _range(inner)
     if bounds is not None:
-        low, high = sorted(bounds.groups(), key=_php_sort_key)
+        low, high = bounds
         return compare(value, low, numeric) >= 0 and compare(value, high, numeric) <= 0
     return compare(value, inner, numeric) == 0
+
+
+# A list request applies one filter expression to every row of a table: parsed once, not per row.
+@functools.lru_cache(maxsize=256)
+def _shape(expression: str) -> tuple[str, str, str] | None:
+    match = _FILTER_SHAPE.fullmatch(expression)
+    return None if match is None else (match.group(1), match.group(2), match.group(3))
+
+
+@functools.lru_cache(maxsize=256)
+def _range(inner: str) -> tuple[str, str] | None:
+    bounds = _RANGE.fullmatch(inner)
+    if bounds is None:
+        return None
+    low, high = sorted(bounds.groups(), key=_php_sort_key)
+    return low, high
 
 
 def _php_sort_key(text: str) -> tuple[int, Decimal | str]:

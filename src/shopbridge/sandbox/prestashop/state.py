@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -16,6 +16,19 @@ from shopbridge.sandbox.prestashop.schema import RESOURCES, ResourceSpec
 
 Row = dict[str, Any]
 DEMO_API_KEY = "SHOPBRIDGE0DEMO0PRESTASHOP0KEY01"
+# Rows looked up by their parent's id on every read of an order or a product. Scanning every order
+# line for each order read made the emulator, not the engine, the bottleneck of a long run; these
+# are indexed. Rows of these tables are stored through `put` (or `insert`) to stay findable.
+INDEXED_FIELDS = {
+    "order_details": "id_order",
+    "order_histories": "id_order",
+    "order_carriers": "id_order",
+    "order_cart_rules": "id_order",
+    "order_payments": "order_reference",
+    "combinations": "id_product",
+    "stock_availables": "id_product",
+    "addresses": "id_customer",
+}
 
 
 def utc_now() -> datetime:
@@ -52,6 +65,8 @@ class PrestaShopState:
     rng: random.Random = field(default_factory=lambda: random.Random(0))
     rate_limit: TokenBucket | None = None
     round_trip_seconds: float = 0.0
+    # resource -> value of its INDEXED_FIELDS field -> ids; built on first use, kept by `put`.
+    _indexes: dict[str, dict[Any, set[int]]] = field(default_factory=dict, repr=False, compare=False)
 
     def table(self, resource: str) -> dict[int, Row]:
         return self.tables.setdefault(resource, {})
@@ -70,7 +85,12 @@ class PrestaShopState:
 
     def next_id(self, resource: str) -> int:
         """Auto-increment: ids of deleted rows are never handed out again."""
-        last = max(self.last_ids.get(resource, 0), max(self.table(resource), default=0))
+        table = self.table(resource)
+        last = self.last_ids.get(resource)
+        if last is None:
+            last = max(table, default=0)
+        while last + 1 in table:  # a row stored under an id of its own choosing
+            last += 1
         self.last_ids[resource] = last + 1
         return last + 1
 
@@ -81,19 +101,53 @@ class PrestaShopState:
         for name, value in values.items():
             row[name] = self.i18n(value) if _is_i18n(resource, name) and isinstance(value, str) else value
         row["id"] = new_id
-        self.table(resource)[new_id] = row
+        self.put(resource, row)
         return new_id
+
+    def put(self, resource: str, row: Row) -> None:
+        """Store a row under its id (a new one or a replacement), keeping its table's index in step."""
+        entity_id = int(row["id"])
+        self.table(resource)[entity_id] = row
+        indexed = INDEXED_FIELDS.get(resource)
+        if indexed is not None and resource in self._indexes:
+            self._indexes[resource].setdefault(row.get(indexed), set()).add(entity_id)
 
     def i18n(self, text: str) -> dict[int, str]:
         return {lang: text for lang in self.languages}
 
     def find(self, resource: str, **where: str) -> list[Row]:
         """Rows whose named fields equal the given strings, in id order."""
-        # Filter first, then sort what matched: sorting a whole table of thousands of orders or
-        # order lines on every lookup made the emulator, not the engine, the bottleneck of long runs.
+        table = self.table(resource)
+        indexed = INDEXED_FIELDS.get(resource)
+        candidates: Iterable[Row] = table.values()
+        if indexed in where:
+            # The index may hold ids of rows since deleted or changed: every condition is checked.
+            ids = self._index(resource, indexed).get(where[indexed], set())
+            candidates = [table[entity_id] for entity_id in ids if entity_id in table]
         wanted = where.items()
-        matched = [row for row in self.table(resource).values() if all(row.get(key) == value for key, value in wanted)]
+        matched = [row for row in candidates if all(row.get(key) == value for key, value in wanted)]
         return sorted(matched, key=lambda row: int(row["id"]))
+
+    def rows_with(self, resource: str, name: str, values: list[str]) -> list[Row] | None:
+        """The rows whose id or indexed field is one of `values`, in id order; None when `name` is
+        neither, and the rows must be scanned."""
+        table = self.table(resource)
+        if name == "id":
+            ids = {int(value) for value in values}
+        elif INDEXED_FIELDS.get(resource) == name:
+            index = self._index(resource, name)
+            ids = set().union(*(index.get(value, set()) for value in values))
+        else:
+            return None
+        return [table[entity_id] for entity_id in sorted(ids) if entity_id in table]
+
+    def _index(self, resource: str, indexed: str) -> dict[Any, set[int]]:
+        index = self._indexes.get(resource)
+        if index is None:
+            index = self._indexes[resource] = {}
+            for entity_id, row in self.table(resource).items():
+                index.setdefault(row.get(indexed), set()).add(entity_id)
+        return index
 
 
 def _is_i18n(resource: str, name: str) -> bool:
@@ -235,7 +289,13 @@ def change_order_state(state: PrestaShopState, order_id: int, state_id: int, emp
 
 
 def _next_number(state: PrestaShopState, name: str) -> int:
-    return max((int(row[name]) for row in state.table("orders").values()), default=0) + 1
+    """The next invoice or delivery number: the orders' highest, counted on from the first use."""
+    counter = f"orders.{name}"
+    last = state.last_ids.get(counter)
+    if last is None:
+        last = max((int(row[name]) for row in state.table("orders").values()), default=0)
+    state.last_ids[counter] = last + 1
+    return last + 1
 
 
 def _record_payment(state: PrestaShopState, order: Row, now: str) -> None:
