@@ -60,7 +60,8 @@ class World:
         return self.emulators.refused()
 
     def minimum_calls(self) -> tuple[Counter[str], Counter[str]]:
-        """What the placed orders needed at least, by purpose, over one connector pair."""
+        """What the placed orders needed at least, by purpose, over one connector pair, each order
+        read alone; reads joined while the shop's budget is busy may go below it."""
         orders, buyers = len(self.placed), {BUYERS[i % len(BUYERS)] for i in range(len(self.placed))}
         skus = {sku for i in range(orders) for sku, _ in BASKETS[i % len(BASKETS)]}
         countries = {email.rsplit(".", 1)[-1] for email in buyers}

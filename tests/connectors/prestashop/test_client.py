@@ -67,17 +67,47 @@ async def test_list_orders_asks_for_a_sorted_inclusive_date_window_page_as_json(
 
 async def test_key_travels_only_as_basic_auth_user_with_empty_password() -> None:
     seen: list[httpx.Request] = []
-    await client_for(recording(httpx.Response(200, json={"order": {"id": 1}}), seen)).get_order(1)
+    await client_for(recording(httpx.Response(200, json={"order": {"id": 1}}), seen)).get_orders(lambda: [1])
     assert seen[0].headers["authorization"] == "Basic " + base64.b64encode(f"{KEY}:".encode()).decode()
     assert KEY not in str(seen[0].url)
 
 
 async def test_shop_id_adds_the_multishop_context_to_every_request() -> None:
     seen: list[httpx.Request] = []
-    await client_for(recording(httpx.Response(200, json=[]), seen), shop_id=2).list_order_details(7)
+    await client_for(recording(httpx.Response(200, json=[]), seen), shop_id=2).list_details_of_orders(lambda: [7])
     assert seen[0].url.params["id_shop"] == "2"
     assert seen[0].url.params["filter[id_order]"] == "[7]"
     assert seen[0].url.params["display"] == "full"
+
+
+async def test_several_records_are_one_full_list_filtered_by_their_ids_and_keyed_by_id() -> None:
+    seen: list[httpx.Request] = []
+    body = {"customers": [{"id": 9, "email": "b@example.dk"}, {"id": 4, "email": "a@example.dk"}]}
+    found = await client_for(recording(httpx.Response(200, json=body), seen)).get_customers(lambda: [4, 9, 12])
+    assert (seen[0].url.path, seen[0].url.params["filter[id]"], seen[0].url.params["display"]) == (
+        "/api/customers", "[4|9|12]", "full")  # fmt: skip
+    assert {number: row["email"] for number, row in found.items()} == {4: "a@example.dk", 9: "b@example.dk"}
+
+
+async def test_the_ids_of_a_joined_read_are_taken_when_the_call_goes_out() -> None:
+    seen: list[httpx.Request] = []
+    waiting = [3]
+    client = client_for(recording(httpx.Response(200, json={"orders": [{"id": 3}, {"id": 5}]}), seen))
+
+    def ids() -> list[int]:
+        waiting.append(5)  # joined while the call waited for the budget
+        return list(dict.fromkeys(waiting))
+
+    assert set(await client.get_orders(ids)) == {3, 5}
+    assert seen[0].url.params["filter[id]"] == "[3|5]"
+
+
+async def test_lines_of_several_orders_come_in_one_call_grouped_by_order() -> None:
+    seen: list[httpx.Request] = []
+    body = {"order_details": [{"id": 1, "id_order": "7"}, {"id": 2, "id_order": "8"}, {"id": 3, "id_order": "7"}]}
+    lines = await client_for(recording(httpx.Response(200, json=body), seen)).list_details_of_orders(lambda: [7, 8, 9])
+    assert seen[0].url.params["filter[id_order]"] == "[7|8|9]"
+    assert {order: [row["id"] for row in rows] for order, rows in lines.items()} == {7: [1, 3], 8: [2], 9: []}
 
 
 async def test_add_order_history_posts_xml_and_asks_for_the_mail_only_when_told() -> None:
@@ -118,7 +148,7 @@ async def test_malformed_json_is_a_data_error() -> None:
 
 async def test_unexpected_response_shape_is_a_data_error() -> None:
     with pytest.raises(DataError, match="expected one customer"):
-        await client_for(answering(200, '{"customers":[]}')).get_customer(5)
+        await client_for(answering(200, '{"customers":[]}')).get_customers(lambda: [5])
 
 
 # --- errors ---
@@ -126,33 +156,35 @@ async def test_unexpected_response_shape_is_a_data_error() -> None:
 
 async def test_refused_key_is_a_config_error_carrying_prestashops_code() -> None:
     with pytest.raises(ConfigError) as caught:
-        await client_for(answering(401, XML_AUTH_ERROR, **{"WWW-Authenticate": 'Basic realm="x"'})).get_order(1)
+        refusing = answering(401, XML_AUTH_ERROR, **{"WWW-Authenticate": 'Basic realm="x"'})
+        await client_for(refusing).get_orders(lambda: [1])
     assert caught.value.status == 401
     assert "[20] Authentification key is not active" in caught.value.message
 
 
 async def test_forbidden_is_a_config_error() -> None:
     with pytest.raises(ConfigError):
-        await client_for(answering(403, '{"errors":[{"code":132,"message":"No access to this shop"}]}')).get_order(1)
+        forbidding = answering(403, '{"errors":[{"code":132,"message":"No access to this shop"}]}')
+        await client_for(forbidding).get_orders(lambda: [1])
 
 
 async def test_unknown_record_with_empty_body_is_a_data_error() -> None:
     with pytest.raises(DataError) as caught:
-        await client_for(answering(404)).get_order(404404)
+        await client_for(answering(404)).get_orders(lambda: [404404])
     assert caught.value.status == 404
     assert "orders/404404" in caught.value.message
 
 
 async def test_rate_limit_is_transient_and_honours_retry_after_seconds() -> None:
     with pytest.raises(TransientError) as caught:
-        await client_for(answering(429, "Too many requests", **{"Retry-After": "7"})).get_order(1)
+        await client_for(answering(429, "Too many requests", **{"Retry-After": "7"})).get_orders(lambda: [1])
     assert caught.value.retry_after == 7.0
 
 
 async def test_unavailable_webservice_is_transient_with_the_json_error_code() -> None:
     body = '{"errors":[{"code":22,"message":"The PrestaShop webservice is disabled."}]}'
     with pytest.raises(TransientError) as caught:
-        await client_for(answering(503, body)).get_order(1)
+        await client_for(answering(503, body)).get_orders(lambda: [1])
     assert caught.value.status == 503 and caught.value.retry_after is None
     assert "[22] The PrestaShop webservice is disabled." in caught.value.message
 
@@ -169,7 +201,7 @@ async def test_bad_request_is_a_data_error_with_every_remote_error() -> None:
 async def test_redirect_is_reported_with_its_target() -> None:
     handler = answering(301, "", location="https://shop.test/api/orders")
     with pytest.raises(ShopBridgeError, match="redirected to https://shop.test/api/orders"):
-        await client_for(handler).get_order(1)
+        await client_for(handler).get_orders(lambda: [1])
 
 
 @pytest.mark.parametrize(
@@ -184,21 +216,21 @@ async def test_redirect_is_reported_with_its_target() -> None:
 )
 async def test_transport_failures_are_transient(failure: Exception) -> None:
     with pytest.raises(TransientError) as caught:
-        await client_for(raising(failure)).get_order(1)
+        await client_for(raising(failure)).get_orders(lambda: [1])
     assert caught.value.status is None
 
 
 async def test_key_never_appears_in_an_error_even_when_the_server_echoes_it() -> None:
     body = f'{{"errors":[{{"code":20,"message":"key {KEY} is not active"}}]}}'
     with pytest.raises(ConfigError) as caught:
-        await client_for(answering(401, body)).get_order(1)
+        await client_for(answering(401, body)).get_orders(lambda: [1])
     error = caught.value
     assert KEY not in str(error) and KEY not in error.body_excerpt and KEY not in repr(error)
 
 
 async def test_key_never_appears_in_a_transport_error() -> None:
     with pytest.raises(TransientError) as caught:
-        await client_for(raising(httpx.ConnectError(f"cannot reach with {KEY}"))).get_order(1)
+        await client_for(raising(httpx.ConnectError(f"cannot reach with {KEY}"))).get_orders(lambda: [1])
     assert KEY not in str(caught.value)
 
 

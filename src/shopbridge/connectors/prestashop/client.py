@@ -62,13 +62,6 @@ class PrestaShopClient:
         params = {"display": "[id]", "limit": f"{offset},{limit}"}
         return rows(await self._get("orders", "list_order_ids", params), "orders")
 
-    async def get_order(self, order_id: int) -> Payload:
-        return entity(await self._get(f"orders/{int(order_id)}", "get_order"), "order")
-
-    async def list_order_details(self, order_id: int) -> list[Payload]:
-        params = {"filter[id_order]": f"[{int(order_id)}]", "display": "full"}
-        return rows(await self._get("order_details", "list_order_details", params), "order_details")
-
     async def get_orders(self, ids: Callable[[], list[int]]) -> dict[int, Payload]:
         """Orders by id, as many as `ids()` names when the call goes out (see `_get_records`)."""
         return await self._get_records("orders", "order", ids)
@@ -113,12 +106,6 @@ class PrestaShopClient:
         return entity(self._json(response, "add_order_history"), "order_history")
 
     # --- records an order points to ---
-
-    async def get_customer(self, customer_id: int) -> Payload:
-        return await self._get_entity("customers", "customer", customer_id)
-
-    async def get_address(self, address_id: int) -> Payload:
-        return await self._get_entity("addresses", "address", address_id)
 
     async def get_customers(self, ids: Callable[[], list[int]]) -> dict[int, Payload]:
         return await self._get_records("customers", "customer", ids)
